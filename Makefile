@@ -1,0 +1,35 @@
+# The two commands of the README: `make pdf` and `make test`. Both set up what they need.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: pdf test lint bench clean
+
+## Build every document in content/ into out/ (PDF and HTML).
+pdf: $(VENV)/.runtime
+	$(BIN)/briefing build
+
+## Run the whole test suite (it includes ruff and mypy).
+test: $(VENV)/.test
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.test
+	$(BIN)/ruff check briefing tests bench
+	$(BIN)/mypy
+
+bench: $(VENV)/.runtime
+	$(BIN)/python bench/bench_seed.py
+
+$(VENV)/.runtime: pyproject.toml scripts/system-deps.sh
+	scripts/system-deps.sh runtime
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	touch $@
+
+$(VENV)/.test: $(VENV)/.runtime
+	scripts/system-deps.sh test
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+clean:
+	rm -rf out/*.pdf out/*.html out/packs .pytest_cache .mypy_cache .ruff_cache

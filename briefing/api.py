@@ -1,0 +1,259 @@
+"""The library API: check and build documents. The CLI is a thin shell over these functions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import logging
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import __version__
+from .assemble import Metadata, OutlineEntry, Placed, assemble, page_numbers
+from .errors import BriefingError, Problem
+from .html import PAPERS, FolioPage, body_html, cover_html, folio_html, notes_html, page_html
+from .load import load
+from .markdown import Composed, compose
+from .model import Document, validate
+from .output import safe_name, write_atomic
+from .pdf import Anchor, RenderedPart, render_pdf
+from .theme import theme_for
+
+LOG = logging.getLogger("briefing")
+
+
+@dataclass(frozen=True)
+class Output:
+    source: Path
+    pdf: Path
+    html: Path
+    pages: int
+    size: int
+    seconds: float
+    warnings: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    outputs: tuple[Output, ...] = ()
+    failures: tuple[tuple[Path, BriefingError], ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    documents: tuple[Path, ...]
+    problems: tuple[Problem, ...] = field(default=())
+
+    def failed(self, strict: bool = False) -> bool:
+        return any(p.is_error or strict for p in self.problems)
+
+
+def find_project(start: Path | None = None) -> Path:
+    """The nearest folder (this one or a parent) that has a `content/` folder."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "content").is_dir():
+            return folder
+    raise BriefingError.at(here, None, "no `content/` folder here or in any parent folder")
+
+
+def discover(project: Path) -> list[Path]:
+    """Every document in `content/`, in a stable order."""
+    return sorted(p for p in (project / "content").glob("*.yaml") if p.is_file())
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def prepare(path: Path, project: Path) -> Composed:
+    """Load, validate and parse one document: everything short of rendering."""
+    shown = _shown(path)
+    loaded = load(path, shown)
+    document = validate(loaded, project, shown)
+    return compose(document)
+
+
+def check(
+    paths: Sequence[Path] | None = None, *, project: Path | None = None
+) -> CheckResult:
+    project = project or find_project()
+    documents = tuple(paths) if paths else tuple(discover(project))
+    problems: list[Problem] = []
+    for path in documents:
+        try:
+            problems.extend(prepare(path, project).warnings)
+        except BriefingError as error:
+            problems.extend(error.problems)
+    return CheckResult(documents, tuple(problems))
+
+
+def build(
+    paths: Sequence[Path] | None = None,
+    *,
+    project: Path | None = None,
+    out_dir: Path | None = None,
+    paper: str = "a4",
+    strict: bool = False,
+) -> BuildResult:
+    """Build each document into `out_dir`; one failure does not stop the others."""
+    project = project or find_project()
+    out_dir = out_dir or project / "out"
+    documents = list(paths) if paths else discover(project)
+    if not documents:
+        raise BriefingError.at(project / "content", None, "no documents (*.yaml) to build")
+    outputs: list[Output] = []
+    failures: list[tuple[Path, BriefingError]] = []
+    for path in documents:
+        try:
+            outputs.append(build_document(path, project=project, out_dir=out_dir, paper=paper,
+                                          strict=strict))
+        except BriefingError as error:
+            failures.append((path, error))
+    return BuildResult(tuple(outputs), tuple(failures))
+
+
+def build_document(
+    path: Path, *, project: Path, out_dir: Path, paper: str = "a4", strict: bool = False
+) -> Output:
+    started = time.perf_counter()
+    composed = prepare(path, project)
+    if strict and composed.warnings:
+        raise BriefingError(
+            Problem(p.path, p.line, p.message + " (--strict)") for p in composed.warnings
+        )
+    pdf, pages = render_document(composed, project=project, paper=paper)
+    html = page_html(composed, theme_for(project)).encode("utf-8")
+    name = safe_name(composed.document.name)
+    pdf_path, html_path = out_dir / f"{name}.pdf", out_dir / f"{name}.html"
+    write_atomic(pdf_path, pdf)
+    write_atomic(html_path, html)
+    return Output(
+        source=path,
+        pdf=pdf_path,
+        html=html_path,
+        pages=pages,
+        size=len(pdf),
+        seconds=time.perf_counter() - started,
+        warnings=composed.warnings,
+    )
+
+
+def render_document(composed: Composed, *, project: Path, paper: str = "a4") -> tuple[bytes, int]:
+    """Render cover, body and notes as separate parts and merge them into one PDF."""
+    document = composed.document
+    if paper not in PAPERS:
+        raise BriefingError.at(document.shown, None, f"unknown paper size {paper!r}")
+    sheet = PAPERS[paper]
+    theme = theme_for(project)
+    base = document.path.parent
+
+    def render(html: str, name: str) -> RenderedPart:
+        return render_pdf(html, name=name, base=base, project=project, shown=document.shown)
+
+    cover = (
+        supplied_cover(document)
+        if document.cover
+        else render(cover_html(composed, theme, sheet), "cover")
+    )
+    body = render(body_html(composed, theme, sheet, first_page=1), "body")
+    parts = [Placed(cover, "doc", label="Cover"), Placed(body, "doc")]
+    if composed.notes:
+        parts.append(Placed(render(notes_html(composed, theme, sheet), "notes"), "doc"))
+
+    numbers = page_numbers(parts)
+    total = max((n for n in numbers if n is not None), default=0)
+    sizes = [size for placed in parts for size in placed.part.page_sizes]
+    folio_pages = [
+        FolioPage(
+            width_pt=sizes[index][0],
+            height_pt=sizes[index][1],
+            header=document.title,
+            footer=f"Page {number} of {total}",
+            classification=document.classification,
+        )
+        for index, number in enumerate(numbers)
+        if number is not None
+    ]
+    folio = render(folio_html(folio_pages, theme, document.lang), "folio")
+    pdf = assemble(parts, outline(composed), metadata(document), folio)
+    return pdf, len(numbers)
+
+
+def outline(composed: Composed) -> list[OutlineEntry]:
+    document = composed.document
+    entries = [OutlineEntry("Cover", "doc", "cover")]
+    for section in document.sections:
+        questions = tuple(OutlineEntry(q.question, "doc", f"q-{q.id}") for q in section.questions)
+        entries.append(OutlineEntry(section.title, "doc", section.id, questions))
+    if composed.notes:
+        entries.append(OutlineEntry("Notes", "doc", "notes"))
+    return entries
+
+
+def source_date(document: Document) -> dt.datetime | None:
+    """SOURCE_DATE_EPOCH when set, else the content's own date; never the clock."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC)
+    if document.date is not None:
+        return dt.datetime.combine(document.date, dt.time(0, 0), dt.UTC)
+    return None
+
+
+def metadata(document: Document) -> Metadata:
+    digest = hashlib.sha256(
+        b"briefing " + __version__.encode() + b"\0" + document.source
+    ).digest()
+    return Metadata(
+        title=document.title,
+        subject=document.subtitle,
+        author=document.organisation,
+        lang=document.lang,
+        date=source_date(document),
+        identifier=digest[:16],
+    )
+
+
+def supplied_cover(document: Document) -> RenderedPart:
+    """A designed cover PDF, reduced to its pages: no scripts, actions, forms or attachments."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.errors import PdfReadError
+
+    assert document.cover is not None
+    shown = _shown(document.cover)
+    try:
+        reader = PdfReader(io.BytesIO(document.cover.read_bytes()), strict=False)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise BriefingError.at(shown, None, "cover PDF is encrypted with a password")
+        pages = list(reader.pages)
+        if not pages:
+            raise BriefingError.at(shown, None, "cover PDF has no pages")
+        writer = PdfWriter()
+        for page in pages:
+            added = writer.add_page(page)
+            for key in ("/Annots", "/AA"):
+                if key in added:
+                    del added[key]
+        buffer = io.BytesIO()
+        writer.write(buffer)
+    except BriefingError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, RecursionError, OSError) as exc:
+        raise BriefingError.at(shown, None, f"cover is not a readable PDF: {exc}") from None
+    sizes = tuple((float(p.mediabox.width), float(p.mediabox.height)) for p in pages)
+    return RenderedPart(
+        name="cover", pdf=buffer.getvalue(), page_sizes=sizes,
+        anchors={"cover": Anchor(0, 0.0, sizes[0][1])},
+    )

@@ -1,0 +1,229 @@
+"""Stage 6: rendered parts become one PDF: pages, folios, links, outline, labels, metadata.
+
+WeasyPrint renders each part on its own, so a link from the body to a note in the notes part
+is written as an `x-briefing:` URI. Here every link, within a part or across parts, becomes an
+explicit destination (page and position) in the merged file; named destinations are not kept,
+so parts (and, in packs, documents) can use the same anchor names without clashing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import (
+    ArrayObject,
+    BooleanObject,
+    ByteStringObject,
+    DictionaryObject,
+    FloatObject,
+    NameObject,
+    NullObject,
+    TextStringObject,
+)
+from pypdf.generic import Fit
+
+from .markdown import XREF_SCHEME
+from .pdf import Anchor, RenderedPart
+
+
+class AssemblyError(RuntimeError):
+    """A link or outline entry points nowhere: a bug in a template or in briefing."""
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A part in the merged file: its anchors live in `namespace`; `label` marks unnumbered
+    pages (such as "Cover"), None means the pages carry printed numbers."""
+
+    part: RenderedPart
+    namespace: str
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class OutlineEntry:
+    title: str
+    namespace: str
+    anchor: str
+    children: tuple[OutlineEntry, ...] = ()
+
+
+@dataclass(frozen=True)
+class Metadata:
+    title: str
+    subject: str | None
+    author: str | None
+    lang: str
+    date: dt.datetime | None
+    identifier: bytes
+    keywords: str | None = None
+
+
+def page_numbers(parts: Sequence[Placed]) -> list[int | None]:
+    """The printed number of every page of the merged file, None where unnumbered."""
+    numbers: list[int | None] = []
+    current = 0
+    for placed in parts:
+        for _ in range(placed.part.page_count):
+            if placed.label is None:
+                current += 1
+                numbers.append(current)
+            else:
+                numbers.append(None)
+    return numbers
+
+
+def assemble(
+    parts: Sequence[Placed],
+    outline: Sequence[OutlineEntry],
+    metadata: Metadata,
+    folio: RenderedPart | None = None,
+) -> bytes:
+    writer = PdfWriter()
+    starts: list[int] = []
+    for placed in parts:
+        starts.append(len(writer.pages))
+        reader = PdfReader(io.BytesIO(placed.part.pdf))
+        for page in reader.pages:
+            writer.add_page(page)
+
+    anchors: dict[tuple[str, str], tuple[int, Anchor]] = {}
+    for placed, start in zip(parts, starts, strict=True):
+        for name, anchor in placed.part.anchors.items():
+            anchors.setdefault((placed.namespace, name), (start + anchor.page, anchor))
+
+    def destination(namespace: str, name: str) -> ArrayObject:
+        found = anchors.get((namespace, name))
+        if found is None:
+            raise AssemblyError(f"link to #{name} in {namespace}: no such anchor")
+        index, anchor = found
+        page_ref = writer.pages[index].indirect_reference
+        return ArrayObject([page_ref, NameObject("/XYZ"), FloatObject(round(anchor.x, 3)),
+                            FloatObject(round(anchor.y, 3)), NullObject()])
+
+    for placed, start in zip(parts, starts, strict=True):
+        for index in range(start, start + placed.part.page_count):
+            _rewrite_links(writer, index, placed.namespace, destination)
+
+    numbers = page_numbers(parts)
+    if folio is not None:
+        folio_reader = PdfReader(io.BytesIO(folio.pdf))
+        numbered = [i for i, n in enumerate(numbers) if n is not None]
+        if len(numbered) != len(folio_reader.pages):
+            raise AssemblyError("folio page count does not match the numbered pages")
+        for index, folio_page in zip(numbered, folio_reader.pages, strict=True):
+            writer.pages[index].merge_page(folio_page)
+
+    _page_labels(writer, parts, starts, numbers)
+    _outline(writer, outline, anchors)
+    _metadata(writer, metadata)
+    writer.compress_identical_objects()
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def _rewrite_links(writer: PdfWriter, index: int, namespace: str, destination: object) -> None:
+    page = writer.pages[index]
+    annots = page.get("/Annots")
+    if annots is None:
+        return
+    for ref in annots.get_object():
+        annot = ref.get_object()
+        if annot.get("/Subtype") != "/Link":
+            continue
+        target: str | None = None
+        dest = annot.get("/Dest")
+        action = annot.get("/A")
+        if isinstance(dest, (str, bytes)):
+            target = dest.decode() if isinstance(dest, bytes) else str(dest)
+        elif action is not None:
+            action = action.get_object()
+            uri = action.get("/URI")
+            if action.get("/S") == "/URI" and uri is not None and str(uri).startswith(
+                f"{XREF_SCHEME}:"
+            ):
+                target = str(uri)[len(XREF_SCHEME) + 1:]
+            elif action.get("/S") == "/GoTo" and isinstance(action.get("/D"), (str, bytes)):
+                d = action["/D"]
+                target = d.decode() if isinstance(d, bytes) else str(d)
+        if target is None:
+            continue
+        annot[NameObject("/Dest")] = destination(namespace, target)  # type: ignore[operator]
+        if "/A" in annot:
+            del annot["/A"]
+
+
+def _page_labels(
+    writer: PdfWriter, parts: Sequence[Placed], starts: Sequence[int], numbers: list[int | None]
+) -> None:
+    for placed, start in zip(parts, starts, strict=True):
+        count = placed.part.page_count
+        if count == 0:
+            continue
+        end = start + count - 1
+        if placed.label is not None:
+            if count == 1:
+                writer.set_page_label(start, end, prefix=placed.label)
+            else:
+                writer.set_page_label(start, end, style="/D", prefix=f"{placed.label} ", start=1)
+        else:
+            first = numbers[start]
+            assert first is not None
+            writer.set_page_label(start, end, style="/D", start=first)
+
+
+def _outline(
+    writer: PdfWriter,
+    entries: Sequence[OutlineEntry],
+    anchors: dict[tuple[str, str], tuple[int, Anchor]],
+    parent: object = None,
+) -> None:
+    for entry in entries:
+        found = anchors.get((entry.namespace, entry.anchor))
+        if found is None:
+            raise AssemblyError(f"outline entry {entry.title!r}: no anchor #{entry.anchor}")
+        index, anchor = found
+        item = writer.add_outline_item(
+            title=entry.title,
+            page_number=index,
+            parent=parent,  # type: ignore[arg-type]
+            fit=Fit.xyz(left=round(anchor.x, 3), top=round(anchor.y, 3)),
+            is_open=True,
+        )
+        if entry.children:
+            _outline(writer, entry.children, anchors, item)
+
+
+def pdf_date(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("D:%Y%m%d%H%M%SZ")
+
+
+def _metadata(writer: PdfWriter, metadata: Metadata) -> None:
+    info: dict[str, str] = {
+        "/Title": metadata.title,
+        "/Creator": "briefing",
+        "/Producer": "briefing (WeasyPrint and pypdf)",
+    }
+    if metadata.subject:
+        info["/Subject"] = metadata.subject
+    if metadata.author:
+        info["/Author"] = metadata.author
+    if metadata.keywords:
+        info["/Keywords"] = metadata.keywords
+    if metadata.date is not None:
+        info["/CreationDate"] = pdf_date(metadata.date)
+        info["/ModDate"] = pdf_date(metadata.date)
+    writer.add_metadata(info)
+    root = writer._root_object
+    root[NameObject("/Lang")] = TextStringObject(metadata.lang)
+    root[NameObject("/PageMode")] = NameObject("/UseOutlines")
+    root[NameObject("/ViewerPreferences")] = DictionaryObject(
+        {NameObject("/DisplayDocTitle"): BooleanObject(True)}
+    )
+    identifier = ByteStringObject(metadata.identifier[:16])
+    writer._ID = ArrayObject([identifier, identifier])

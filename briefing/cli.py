@@ -1,0 +1,147 @@
+"""The `briefing` command: a thin shell over the library API in briefing.build."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import BriefingError, Problem
+
+
+def _console(stderr: bool = False):  # type: ignore[no-untyped-def]
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def _report(problems: tuple[Problem, ...] | list[Problem]) -> None:
+    for problem in problems:
+        click.echo(str(problem), err=True)
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024:.0f} KB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} MB"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="briefing")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.option("-v", "--verbose", is_flag=True, help="Log each pipeline stage.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, verbose: bool) -> None:
+    """Build printable briefing documents from the YAML files in content/."""
+    ctx.obj = {"debug": debug}
+    if verbose or debug:
+        logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+
+
+def _paths(files: tuple[str, ...]) -> list[Path]:
+    paths = [Path(f) for f in files]
+    for path in paths:
+        if not path.is_file():
+            raise click.BadParameter(f"{path}: no such file", param_hint="FILES")
+    return paths
+
+
+def _project(files: list[Path]) -> Path:
+    from .api import find_project
+
+    start = files[0].resolve().parent if files else None
+    try:
+        return find_project(start)
+    except BriefingError as error:
+        raise click.UsageError(str(error)) from None
+
+
+@cli.command()
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder (default: out/ in the project).")
+@click.option("--paper", type=click.Choice(["a4", "letter", "a5"]), default="a4",
+              show_default=True, help="Paper size of the PDF.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.pass_context
+def build(ctx: click.Context, files: tuple[str, ...], out_dir: Path | None, paper: str,
+          strict: bool) -> None:
+    """Build FILES (default: every content/*.yaml) into PDF and HTML."""
+    from . import api
+
+    paths = _paths(files)
+    project = _project(paths)
+    console = _console()
+    try:
+        with console.status("Building…") if console.is_terminal else _nothing():
+            result = api.build(paths or None, project=project, out_dir=out_dir, paper=paper,
+                               strict=strict)
+    except BriefingError as error:
+        if ctx.obj["debug"]:
+            raise
+        _report(error.problems)
+        sys.exit(1)
+    for output in result.outputs:
+        _report(output.warnings)
+        click.echo(f"{_display(output.pdf)}  {output.pages} pages  {_size(output.size)}  "
+                   f"({output.seconds:.1f} s)")
+        click.echo(f"{_display(output.html)}")
+    for path, error in result.failures:
+        _report(error.problems)
+        click.echo(f"failed: {_display(path)}", err=True)
+    if result.failures:
+        click.echo(f"{len(result.outputs)} built, {len(result.failures)} failed", err=True)
+        sys.exit(1)
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+class _nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+@cli.command()
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format of the problems.")
+def check(files: tuple[str, ...], strict: bool, fmt: str) -> None:
+    """Validate FILES (default: every content/*.yaml) without rendering."""
+    from . import api
+
+    paths = _paths(files)
+    project = _project(paths)
+    try:
+        result = api.check(paths or None, project=project)
+    except BriefingError as error:
+        _report(error.problems)
+        sys.exit(1)
+    if fmt == "json":
+        click.echo(json.dumps({
+            "documents": [str(p) for p in result.documents],
+            "problems": [
+                {"path": str(p.path), "line": p.line, "severity": p.severity,
+                 "message": p.message}
+                for p in result.problems
+            ],
+            "ok": not result.failed(strict),
+        }, ensure_ascii=False, indent=2))
+    else:
+        _report(result.problems)
+        if not result.failed(strict):
+            click.echo(f"{len(result.documents)} document(s) OK", err=True)
+    sys.exit(1 if result.failed(strict) else 0)
+
+
+def main() -> None:
+    cli(prog_name="briefing")

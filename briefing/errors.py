@@ -1,0 +1,50 @@
+"""The one error type of briefing: a problem a person can act on, with where it is."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def printable(text: str) -> str:
+    """Escape control characters so a quoted piece of content cannot drive the terminal."""
+    out = []
+    for char in text:
+        code = ord(char)
+        if char in "\t" or (code >= 0x20 and code != 0x7F and not 0x80 <= code < 0xA0):
+            out.append(char)
+        else:
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding in one file: an error fails the build, a warning only with --strict."""
+
+    path: Path | str
+    line: int | None
+    message: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else f"{self.path}"
+        prefix = "warning: " if self.severity == "warning" else ""
+        return printable(f"{where}: {prefix}{self.message}")
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+
+class BriefingError(Exception):
+    """Content or usage problems, printed as `path:line: message`, never with a traceback."""
+
+    def __init__(self, problems: Iterable[Problem]):
+        self.problems = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    @classmethod
+    def at(cls, path: Path | str, line: int | None, message: str) -> BriefingError:
+        return cls([Problem(path, line, message)])

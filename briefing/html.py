@@ -1,0 +1,138 @@
+"""Stage 4: a composed document becomes HTML: the PDF parts and the standalone web page.
+
+Each PDF part (cover, body, notes) is its own HTML document. Links to an anchor in another part
+use the `x-briefing:` scheme, which the assembler turns into a destination in the merged PDF;
+inside one part, and in the web page, links are plain `#fragment` links.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from markupsafe import Markup
+
+from .markdown import XREF_SCHEME, Composed, Linker
+from .theme import Theme
+
+PT_PER_MM = 72 / 25.4
+
+
+@dataclass(frozen=True)
+class Paper:
+    name: str
+    width_mm: float
+    height_mm: float
+
+    @property
+    def css_size(self) -> str:
+        return f"{self.width_mm}mm {self.height_mm}mm"
+
+
+PAPERS = {
+    "a4": Paper("a4", 210, 297),
+    "letter": Paper("letter", 215.9, 279.4),
+    "a5": Paper("a5", 148, 210),
+}
+
+
+@dataclass(frozen=True)
+class FolioPage:
+    """What is printed in the margins of one page of the merged PDF."""
+
+    width_pt: float
+    height_pt: float
+    header: str
+    footer: str
+    classification: str | None = None
+
+
+def owner(anchor: str) -> str:
+    """Which PDF part holds an anchor: the part template and this function agree by prefix."""
+    if anchor.startswith("fn-") or anchor == "notes":
+        return "notes"
+    if anchor == "cover":
+        return "cover"
+    return "body"
+
+
+def part_linker(part: str) -> Linker:
+    def link(anchor: str) -> str:
+        return f"#{anchor}" if owner(anchor) == part else f"{XREF_SCHEME}:{anchor}"
+
+    return link
+
+
+def page_linker(anchor: str) -> str:
+    return f"#{anchor}"
+
+
+_PART_STYLES = {
+    "cover": ("base.css", "print.css", "cover.css"),
+    "body": ("base.css", "print.css", "body.css"),
+    "notes": ("base.css", "print.css", "notes.css"),
+    "page": ("base.css", "web.css"),
+    "folio": ("base.css", "folio.css"),
+}
+
+
+def _css(theme: Theme, part: str, extra: str = "") -> Markup:
+    sheets = [theme.stylesheet(name) for name in _PART_STYLES[part]]
+    sheets.append(theme.stylesheet("custom.css", optional=True))
+    # Stylesheets are theme files (trusted), never content.
+    return Markup("\n".join([*sheets, extra]))
+
+
+def _page_css(paper: Paper, first_page: int | None = None) -> str:
+    css = f"@page {{ size: {paper.css_size}; }}"
+    if first_page is not None:
+        css += f"\n@page :first {{ counter-reset: page {int(first_page)}; }}"
+    return css
+
+
+def _render(theme: Theme, template: str, composed: Composed, linker: Linker, **context: object) -> str:
+    document = composed.document
+    answers = {qid: Markup(prose.html(linker)) for qid, prose in composed.answers.items()}
+    intros = {sid: Markup(prose.html(linker)) for sid, prose in composed.intros.items()}
+    notes = [(note, Markup(note.body.html(linker))) for note in composed.notes]
+    return theme.environment().get_template(template).render(
+        doc=document, answers=answers, intros=intros, notes=notes, link=linker, **context
+    )
+
+
+def cover_html(composed: Composed, theme: Theme, paper: Paper) -> str:
+    return _render(theme, "cover.html.j2", composed, part_linker("cover"),
+                   css=_css(theme, "cover", _page_css(paper)))
+
+
+def body_html(composed: Composed, theme: Theme, paper: Paper, first_page: int) -> str:
+    """The body; `first_page` is its first printed page number, for the contents list."""
+    return _render(theme, "body.html.j2", composed, part_linker("body"),
+                   css=_css(theme, "body", _page_css(paper, first_page)))
+
+
+def notes_html(composed: Composed, theme: Theme, paper: Paper) -> str:
+    return _render(theme, "notes.html.j2", composed, part_linker("notes"),
+                   css=_css(theme, "notes", _page_css(paper)))
+
+
+def page_html(composed: Composed, theme: Theme) -> str:
+    """One self-contained web page (styles inlined), for the web or an e-mail body."""
+    return _render(theme, "page.html.j2", composed, page_linker, css=_css(theme, "page"))
+
+
+def folio_html(pages: Sequence[FolioPage], theme: Theme, lang: str) -> str:
+    """One page per numbered page of the merged PDF, carrying only its header and footer."""
+    sizes: dict[tuple[float, float], str] = {}
+    for page in pages:
+        sizes.setdefault((page.width_pt, page.height_pt), f"size-{len(sizes)}")
+    page_rules = "\n".join(
+        f"@page {name} {{ size: {w:.3f}pt {h:.3f}pt; margin: 0; }}"
+        for (w, h), name in sizes.items()
+    )
+    sheets = [
+        (page, sizes[(page.width_pt, page.height_pt)], page.height_pt) for page in pages
+    ]
+    return theme.environment().get_template("folio.html.j2").render(
+        pages=sheets, lang=lang, css=_css(theme, "folio", page_rules)
+    )

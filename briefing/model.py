@@ -1,0 +1,373 @@
+"""Stage 2: the loaded tree becomes a validated Document, or every problem of the file at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import BriefingError, Problem
+from .load import Loaded, Mapping, Scalar, Sequence, Value
+
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+LANG_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+
+
+@dataclass(frozen=True)
+class Text:
+    """A piece of Markdown with the line its first character is on."""
+
+    source: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    question: str
+    answer: Text
+    line: int
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+    intro: Text | None
+    questions: tuple[Question, ...]
+    line: int
+
+
+@dataclass(frozen=True)
+class Footnote:
+    label: str
+    text: Text
+
+
+@dataclass(frozen=True)
+class Document:
+    path: Path
+    #: shown in messages: the path as the user gave it
+    shown: str
+    #: the output file stem
+    name: str
+    title: str
+    sections: tuple[Section, ...]
+    subtitle: str | None = None
+    audience: str | None = None
+    organisation: str | None = None
+    date: dt.date | None = None
+    classification: str | None = None
+    lang: str = "en"
+    version: str | None = None
+    footnotes: tuple[Footnote, ...] = ()
+    cover: Path | None = None
+    source: bytes = b""
+    warnings: tuple[Problem, ...] = field(default=())
+
+    @property
+    def questions(self) -> tuple[Question, ...]:
+        return tuple(q for s in self.sections for q in s.questions)
+
+
+def slugify(text: str) -> str:
+    """A readable ASCII id for anchors and URLs, stable for the same text."""
+    unquoted = re.sub(r"['’‘]", "", text)
+    folded = unicodedata.normalize("NFKD", unquoted).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", folded.lower())
+    slug = ""
+    for word in words:
+        if len(slug) + len(word) + 1 > 60:
+            break
+        slug = f"{slug}-{word}" if slug else word
+    return slug
+
+
+class _Checker:
+    """Collects problems so one run reports all of a file's mistakes."""
+
+    def __init__(self, shown: str):
+        self.shown = shown
+        self.problems: list[Problem] = []
+
+    def error(self, line: int | None, message: str) -> None:
+        self.problems.append(Problem(self.shown, line, message))
+
+    def fields(
+        self, node: Mapping, allowed: dict[str, bool], what: str
+    ) -> dict[str, tuple[Scalar, Value]]:
+        """Known keys of a mapping; unknown ones and missing required ones are reported."""
+        found: dict[str, tuple[Scalar, Value]] = {}
+        for key, value in node.items:
+            if key.text not in allowed:
+                hint = difflib.get_close_matches(key.text, list(allowed), n=1)
+                suggestion = f"; did you mean `{hint[0]}`?" if hint else ""
+                known = ", ".join(sorted(allowed))
+                self.error(
+                    key.line, f"unknown key `{key.text}` in {what}{suggestion} (known: {known})"
+                )
+                continue
+            found[key.text] = (key, value)
+        for name, required in allowed.items():
+            if required and name not in found:
+                self.error(node.line, f"{what} is missing the required `{name}`")
+        return found
+
+    def text(
+        self, entry: tuple[Scalar, Value] | None, name: str, *, required: bool = False
+    ) -> Scalar | None:
+        if entry is None:
+            return None
+        key, value = entry
+        if not isinstance(value, Scalar):
+            kind = "a list" if isinstance(value, Sequence) else "a mapping"
+            self.error(value.line, f"`{name}` must be text, not {kind}")
+            return None
+        if value.is_null or not value.text.strip():
+            if required:
+                self.error(key.line, f"`{name}` must not be empty")
+            return None
+        return value
+
+
+_DOCUMENT_KEYS = {
+    "title": True,
+    "subtitle": False,
+    "audience": False,
+    "organisation": False,
+    "date": False,
+    "classification": False,
+    "lang": False,
+    "version": False,
+    "sections": True,
+    "footnotes": False,
+    "cover": False,
+}
+_SECTION_KEYS = {"title": True, "intro": False, "questions": True}
+_QUESTION_KEYS = {"question": True, "answer": True, "id": False}
+
+
+def validate(loaded: Loaded, project: Path, shown: str | None = None) -> Document:
+    """Check a loaded file against content format version 1 and build its Document."""
+    shown = shown or str(loaded.path)
+    check = _Checker(shown)
+    root = loaded.root
+    if not isinstance(root, Mapping):
+        raise BriefingError.at(
+            shown, root.line, "a document must be a mapping with `title` and `sections`"
+        )
+    top = check.fields(root, _DOCUMENT_KEYS, "the document")
+
+    def plain(name: str, required: bool = False) -> str | None:
+        scalar = check.text(top.get(name), name, required=required)
+        return " ".join(scalar.text.split()) if scalar else None
+
+    title = plain("title", required=True)
+    date = _date(check, check.text(top.get("date"), "date"))
+    lang_scalar = check.text(top.get("lang"), "lang")
+    lang = "en"
+    if lang_scalar:
+        if LANG_RE.match(lang_scalar.text.strip()):
+            lang = lang_scalar.text.strip()
+        else:
+            check.error(lang_scalar.line, f"`lang` must be a BCP 47 tag such as `en` or `km`, "
+                        f"not `{lang_scalar.text}`")
+    footnotes = _footnotes(check, top.get("footnotes"))
+    sections = _sections(check, top.get("sections"))
+    cover = _cover(check, check.text(top.get("cover"), "cover"), loaded.path, project)
+
+    if check.problems:
+        raise BriefingError(check.problems)
+    assert title is not None
+    return Document(
+        path=loaded.path,
+        shown=shown,
+        name=loaded.path.stem,
+        title=title,
+        subtitle=plain("subtitle"),
+        audience=plain("audience"),
+        organisation=plain("organisation"),
+        date=date,
+        classification=plain("classification"),
+        lang=lang,
+        version=plain("version"),
+        sections=sections,
+        footnotes=footnotes,
+        cover=cover,
+        source=loaded.source,
+        warnings=loaded.warnings,
+    )
+
+
+def _date(check: _Checker, scalar: Scalar | None) -> dt.date | None:
+    if scalar is None:
+        return None
+    try:
+        return dt.date.fromisoformat(scalar.text.strip())
+    except ValueError:
+        check.error(scalar.line, f"`date` must be a real date as YYYY-MM-DD, not `{scalar.text}`")
+        return None
+
+
+def _sequence(
+    check: _Checker, entry: tuple[Scalar, Value] | None, name: str
+) -> tuple[Value, ...]:
+    if entry is None:
+        return ()
+    key, value = entry
+    if isinstance(value, Scalar) and value.is_null:
+        return ()
+    if not isinstance(value, Sequence):
+        check.error(value.line, f"`{name}` must be a list (each item starting with `- `)")
+        return ()
+    return value.items
+
+
+def _sections(check: _Checker, entry: tuple[Scalar, Value] | None) -> tuple[Section, ...]:
+    items = _sequence(check, entry, "sections")
+    if entry is not None and not items:
+        check.error(entry[0].line, "`sections` is empty: a document needs at least one question")
+    sections: list[Section] = []
+    ids: dict[str, int] = {}
+    section_ids: set[str] = set()
+    for number, item in enumerate(items, start=1):
+        if not isinstance(item, Mapping):
+            check.error(item.line, "each section must be a mapping with `title` and `questions`")
+            continue
+        found = check.fields(item, _SECTION_KEYS, f"section {number}")
+        title = check.text(found.get("title"), "title", required=True)
+        intro = check.text(found.get("intro"), "intro")
+        questions = _questions(check, found.get("questions"), ids)
+        if "questions" in found and not questions and not _sequence(
+            _Checker(check.shown), found.get("questions"), "questions"
+        ):
+            check.error(found["questions"][0].line, f"section {number} has no questions")
+        section_id = _unique(f"s-{slugify(title.text) if title else number}", section_ids)
+        sections.append(
+            Section(
+                id=section_id,
+                title=" ".join(title.text.split()) if title else "",
+                intro=Text(intro.text, intro.text_line) if intro else None,
+                questions=questions,
+                line=item.line,
+            )
+        )
+    return tuple(sections)
+
+
+def _unique(candidate: str, taken: set[str]) -> str:
+    result, n = candidate, 2
+    while result in taken:
+        result, n = f"{candidate}-{n}", n + 1
+    taken.add(result)
+    return result
+
+
+def _questions(
+    check: _Checker, entry: tuple[Scalar, Value] | None, ids: dict[str, int]
+) -> tuple[Question, ...]:
+    questions: list[Question] = []
+    pending: list[tuple[int, Scalar, Scalar, Scalar | None, int]] = []
+    for item in _sequence(check, entry, "questions"):
+        if not isinstance(item, Mapping):
+            check.error(item.line, "each question must be a mapping with `question` and `answer`")
+            continue
+        found = check.fields(item, _QUESTION_KEYS, "a question")
+        question = check.text(found.get("question"), "question", required=True)
+        answer = check.text(found.get("answer"), "answer", required=True)
+        explicit = check.text(found.get("id"), "id")
+        if explicit is not None:
+            if not SLUG_RE.match(explicit.text):
+                check.error(
+                    explicit.line,
+                    f"`id` must be a slug of lowercase letters, digits and hyphens, "
+                    f"not `{explicit.text}`",
+                )
+            elif explicit.text in ids:
+                check.error(
+                    explicit.line,
+                    f"duplicate question id `{explicit.text}` (first used on line "
+                    f"{ids[explicit.text]})",
+                )
+            else:
+                ids[explicit.text] = explicit.line
+        if question and answer:
+            pending.append((len(pending), question, answer, explicit, item.line))
+    # Derived ids never take an explicit one, wherever in the document that one is.
+    for _, question, answer, explicit, line in pending:
+        if explicit is not None and SLUG_RE.match(explicit.text):
+            qid = explicit.text
+        else:
+            qid = _derive(slugify(question.text) or "question", ids, line)
+        questions.append(
+            Question(
+                id=qid,
+                question=" ".join(question.text.split()),
+                answer=Text(answer.text, answer.text_line),
+                line=line,
+            )
+        )
+    return tuple(questions)
+
+
+def _derive(base: str, ids: dict[str, int], line: int) -> str:
+    candidate, n = base, 2
+    while candidate in ids:
+        candidate, n = f"{base}-{n}", n + 1
+    ids[candidate] = line
+    return candidate
+
+
+def _footnotes(check: _Checker, entry: tuple[Scalar, Value] | None) -> tuple[Footnote, ...]:
+    if entry is None:
+        return ()
+    key, value = entry
+    if isinstance(value, Scalar) and value.is_null:
+        return ()
+    if not isinstance(value, Mapping):
+        check.error(value.line, "`footnotes` must be a mapping of label: text")
+        return ()
+    notes = []
+    for label, text in value.items:
+        if not re.match(r"^[^\s\[\]^]+$", label.text):
+            check.error(label.line, f"footnote label `{label.text}` must be one word")
+            continue
+        scalar = check.text((label, text), f"footnote {label.text}", required=True)
+        if scalar:
+            notes.append(Footnote(label.text, Text(scalar.text, scalar.text_line)))
+    return tuple(notes)
+
+
+def _cover(
+    check: _Checker, scalar: Scalar | None, path: Path, project: Path
+) -> Path | None:
+    if scalar is None:
+        return None
+    resolved = inside_project(scalar.text.strip(), path.parent, project)
+    if resolved is None:
+        check.error(scalar.line, f"cover `{scalar.text}` must be a file inside the project")
+        return None
+    if not resolved.is_file():
+        check.error(scalar.line, f"cover `{scalar.text}` does not exist")
+        return None
+    if resolved.suffix.lower() != ".pdf":
+        check.error(scalar.line, f"cover `{scalar.text}` must be a PDF file")
+        return None
+    return resolved
+
+
+def inside_project(reference: str, base: Path, project: Path) -> Path | None:
+    """Resolve a relative reference, refusing absolute paths and anything outside the project."""
+    if not reference or reference.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", reference):
+        return None
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", reference):
+        return None
+    candidate = (base / reference).resolve()
+    root = project.resolve()
+    if candidate != root and root not in candidate.parents:
+        return None
+    return candidate
+

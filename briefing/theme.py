@@ -1,0 +1,72 @@
+"""Templates and stylesheets as themes: an ordered search path, first match wins.
+
+A project overrides one template or one stylesheet by putting a file of the same name in its own
+`templates/` or `styles/`; everything else comes from the built-in theme shipped in the package.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import jinja2
+
+from .errors import BriefingError
+
+
+def builtin_theme() -> Path:
+    """The default theme: inside the wheel, or the repository root in a development install."""
+    packaged = Path(__file__).parent / "_theme"
+    if (packaged / "templates").is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Theme:
+    template_dirs: tuple[Path, ...]
+    style_dirs: tuple[Path, ...]
+
+    def stylesheet(self, name: str, *, optional: bool = False) -> str:
+        for folder in self.style_dirs:
+            candidate = folder / name
+            if candidate.is_file():
+                return candidate.read_text(encoding="utf-8")
+        if optional:
+            return ""
+        raise BriefingError.at(name, None, "stylesheet not found in " + self._where(self.style_dirs))
+
+    def environment(self) -> jinja2.Environment:
+        return _environment(self.template_dirs)
+
+    @staticmethod
+    def _where(dirs: tuple[Path, ...]) -> str:
+        return ", ".join(str(d) for d in dirs)
+
+
+def theme_for(project: Path) -> Theme:
+    """The project's own folders first, then the built-in theme."""
+    builtin = builtin_theme()
+
+    def search(kind: str) -> tuple[Path, ...]:
+        folders = [project / kind, builtin / kind]
+        unique: list[Path] = []
+        for folder in folders:
+            if folder.is_dir() and folder.resolve() not in [u.resolve() for u in unique]:
+                unique.append(folder)
+        return tuple(unique)
+
+    return Theme(template_dirs=search("templates"), style_dirs=search("styles"))
+
+
+@cache
+def _environment(dirs: tuple[Path, ...]) -> jinja2.Environment:
+    # Autoescaping is always on: content is data and is never rendered as a template.
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(d) for d in dirs]),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Make sure the system libraries and fonts briefing needs are present.
+#   scripts/system-deps.sh runtime   Pango (>= 1.44, for WeasyPrint) and the fonts the theme uses
+#   scripts/system-deps.sh test      also poppler-utils and qpdf, which the tests read PDFs with
+# Installs what is missing with apt-get when run as root on Debian/Ubuntu; otherwise stops and
+# says exactly what to install.
+set -euo pipefail
+mode="${1:-runtime}"
+missing=()
+
+have_deb() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+
+pango_ok() {
+  if command -v dpkg-query >/dev/null 2>&1 && have_deb libpango-1.0-0; then
+    local version
+    version=$(dpkg-query -W -f='${Version}' libpango-1.0-0)
+    dpkg --compare-versions "$version" ge 1.44
+  else
+    ldconfig -p 2>/dev/null | grep -q 'libpango-1.0.so.0'
+  fi
+}
+
+pango_ok || missing+=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0)
+command -v fc-list >/dev/null 2>&1 || missing+=(fontconfig)
+# Noto Serif and Noto Sans with their Khmer companions; DejaVu as the last fallback.
+if ! (command -v fc-list >/dev/null 2>&1 && fc-list | grep -q 'Noto Serif Khmer' \
+      && fc-list | grep -q 'NotoSerif-Regular'); then
+  missing+=(fonts-noto-core)
+fi
+(command -v fc-list >/dev/null 2>&1 && fc-list | grep -q 'DejaVuSans.ttf') || missing+=(fonts-dejavu-core)
+
+if [ "$mode" = test ]; then
+  command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+  command -v qpdf >/dev/null 2>&1 || missing+=(qpdf)
+fi
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "Installing system packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  exit 0
+fi
+
+echo "briefing needs these system packages, which are missing: ${missing[*]}" >&2
+echo "On Debian or Ubuntu, install them with:" >&2
+echo "    sudo apt-get install ${missing[*]}" >&2
+echo "(WeasyPrint needs Pango 1.44 or newer; see https://doc.courtbouillon.org/weasyprint/stable/first_steps.html)" >&2
+exit 1
