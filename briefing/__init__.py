@@ -2,8 +2,8 @@
 
 __version__ = "0.1.0"
 
-from .api import BuildResult, CheckResult, Output, build, check, find_project  # noqa: E402
-from .errors import BriefingError, Problem  # noqa: E402
+from .api import BuildResult, CheckResult, Output, build, check, find_project
+from .errors import BriefingError, Problem
 
 __all__ = [
     "BriefingError",

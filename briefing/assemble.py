@@ -14,17 +14,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pypdf import PdfReader, PdfWriter
+from pypdf.constants import PageLabelStyle
 from pypdf.generic import (
     ArrayObject,
     BooleanObject,
     ByteStringObject,
     DictionaryObject,
+    Fit,
     FloatObject,
     NameObject,
     NullObject,
     TextStringObject,
 )
-from pypdf.generic import Fit
 
 from .markdown import XREF_SCHEME
 from .pdf import Anchor, RenderedPart
@@ -170,11 +171,13 @@ def _page_labels(
             if count == 1:
                 writer.set_page_label(start, end, prefix=placed.label)
             else:
-                writer.set_page_label(start, end, style="/D", prefix=f"{placed.label} ", start=1)
+                writer.set_page_label(
+                    start, end, style=PageLabelStyle.DECIMAL, prefix=f"{placed.label} ", start=1
+                )
         else:
             first = numbers[start]
             assert first is not None
-            writer.set_page_label(start, end, style="/D", start=first)
+            writer.set_page_label(start, end, style=PageLabelStyle.DECIMAL, start=first)
 
 
 def _outline(

@@ -87,8 +87,8 @@ def build(ctx: click.Context, files: tuple[str, ...], out_dir: Path | None, pape
         click.echo(f"{_display(output.pdf)}  {output.pages} pages  {_size(output.size)}  "
                    f"({output.seconds:.1f} s)")
         click.echo(f"{_display(output.html)}")
-    for path, error in result.failures:
-        _report(error.problems)
+    for path, failure in result.failures:
+        _report(failure.problems)
         click.echo(f"failed: {_display(path)}", err=True)
     if result.failures:
         click.echo(f"{len(result.outputs)} built, {len(result.failures)} failed", err=True)

@@ -90,7 +90,9 @@ def _page_css(paper: Paper, first_page: int | None = None) -> str:
     return css
 
 
-def _render(theme: Theme, template: str, composed: Composed, linker: Linker, **context: object) -> str:
+def _render(
+    theme: Theme, template: str, composed: Composed, linker: Linker, **context: object
+) -> str:
     document = composed.document
     answers = {qid: Markup(prose.html(linker)) for qid, prose in composed.answers.items()}
     intros = {sid: Markup(prose.html(linker)) for sid, prose in composed.intros.items()}

@@ -44,7 +44,7 @@ def _parser() -> MarkdownIt:
     # per-text collection (which drops definitions not called in the same text) is off.
     md.disable("footnote_tail")
     md.options["maxNesting"] = MAX_NESTING + 10
-    md.validateLink = _validate_link
+    md.validateLink = _validate_link  # type: ignore[method-assign]
     md.add_render_rule("footnote_ref", _render_footnote_ref)
     return md
 
@@ -190,19 +190,19 @@ def compose(document: Document) -> Composed:
     bodies: dict[int, tuple[str | None, Prose]] = {}
     for parsed in in_order:
         for token, line in parsed.refs:
-            label = token.meta.get("label")
-            if label is None:
+            ref_label: str | None = token.meta.get("label")
+            if ref_label is None:
                 number = len(calls) + 1
                 content = parsed.inline_notes.get(token.meta["id"], "")
                 inner = _parse(Text(content, line), shown, problems)
                 bodies[number] = (None, Prose(tuple(inner.tokens)))
-            elif label in numbers:
-                number = numbers[label]
-            elif label in definitions:
-                number = numbers[label] = len(calls) + 1
-                bodies[number] = (label, definitions[label][0])
+            elif ref_label in numbers:
+                number = numbers[ref_label]
+            elif ref_label in definitions:
+                number = numbers[ref_label] = len(calls) + 1
+                bodies[number] = (ref_label, definitions[ref_label][0])
             else:
-                problems.append(Problem(shown, line, f"footnote [^{label}] is never defined"))
+                problems.append(Problem(shown, line, f"footnote [^{ref_label}] is never defined"))
                 continue
             call_list = calls.setdefault(number, [])
             call = f"fnref-{number}" if not call_list else f"fnref-{number}-{len(call_list) + 1}"

@@ -35,7 +35,8 @@ class Theme:
                 return candidate.read_text(encoding="utf-8")
         if optional:
             return ""
-        raise BriefingError.at(name, None, "stylesheet not found in " + self._where(self.style_dirs))
+        where = self._where(self.style_dirs)
+        raise BriefingError.at(name, None, f"stylesheet not found in {where}")
 
     def environment(self) -> jinja2.Environment:
         return _environment(self.template_dirs)

@@ -1,0 +1,61 @@
+"""Shared fixtures: throwaway projects made from a dict of files, and PDF readers."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+MINIMAL = """\
+title: A small briefing
+subtitle: For the tests
+sections:
+  - title: Questions
+    questions:
+      - question: What is this?
+        answer: A document made in a test.[^n]
+footnotes:
+  n: A note.
+"""
+
+
+def write_project(root: Path, files: dict[str, str | bytes]) -> Path:
+    """Make a project folder (with `content/`) from relative paths and their contents."""
+    (root / "content").mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, bytes):
+            path.write_bytes(data)
+        else:
+            path.write_text(textwrap.dedent(data), encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def make_project(tmp_path: Path) -> Callable[[dict[str, str | bytes]], Path]:
+    def make(files: dict[str, str | bytes]) -> Path:
+        return write_project(tmp_path / "project", files)
+
+    return make
+
+
+def pdftotext(pdf: Path, *args: str) -> str:
+    return subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", *args, str(pdf), "-"],
+        check=True, capture_output=True, text=True,
+    ).stdout
+
+
+def run_briefing(*args: str, cwd: Path, env: dict[str, str] | None = None,
+                 timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """The installed console script, as a user runs it."""
+    exe = shutil.which("briefing") or str(Path(__import__("sys").executable).parent / "briefing")
+    return subprocess.run([exe, *args], cwd=cwd, capture_output=True, text=True, env=env,
+                          timeout=timeout)
