@@ -16,18 +16,22 @@ pango_ok() {
     version=$(dpkg-query -W -f='${Version}' libpango-1.0-0)
     dpkg --compare-versions "$version" ge 1.44
   else
-    ldconfig -p 2>/dev/null | grep -q 'libpango-1.0.so.0'
+    ldconfig -p 2>/dev/null | grep 'libpango-1.0.so.0' >/dev/null
   fi
 }
 
 pango_ok || missing+=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0)
+# HarfBuzz's subsetter makes font subsetting fast and will be required by WeasyPrint.
+if command -v dpkg-query >/dev/null 2>&1; then
+  have_deb libharfbuzz-subset0 || missing+=(libharfbuzz-subset0)
+fi
 command -v fc-list >/dev/null 2>&1 || missing+=(fontconfig)
 # Noto Serif and Noto Sans with their Khmer companions; DejaVu as the last fallback.
-if ! (command -v fc-list >/dev/null 2>&1 && fc-list | grep -q 'Noto Serif Khmer' \
-      && fc-list | grep -q 'NotoSerif-Regular'); then
+if ! (command -v fc-list >/dev/null 2>&1 && fc-list | grep 'Noto Serif Khmer' >/dev/null \
+      && fc-list | grep 'NotoSerif-Regular' >/dev/null); then
   missing+=(fonts-noto-core)
 fi
-(command -v fc-list >/dev/null 2>&1 && fc-list | grep -q 'DejaVuSans.ttf') || missing+=(fonts-dejavu-core)
+(command -v fc-list >/dev/null 2>&1 && fc-list | grep 'DejaVuSans.ttf' >/dev/null) || missing+=(fonts-dejavu-core)
 
 if [ "$mode" = test ]; then
   command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
