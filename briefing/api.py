@@ -187,7 +187,7 @@ def render_document(composed: Composed, *, project: Path, paper: str = "a4") -> 
         if number is not None
     ]
     folio = render(folio_html(folio_pages, theme, document.lang), "folio")
-    pdf = assemble(parts, outline(composed), metadata(document), folio)
+    pdf = assemble(parts, outline(composed), metadata(document), Placed(folio, "folio"))
     return pdf, len(numbers)
 
 

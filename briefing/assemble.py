@@ -38,11 +38,39 @@ class AssemblyError(RuntimeError):
 @dataclass(frozen=True)
 class Placed:
     """A part in the merged file: its anchors live in `namespace`; `label` marks unnumbered
-    pages (such as "Cover"), None means the pages carry printed numbers."""
+    pages (such as "Cover"), None means the pages carry printed numbers. `pages` selects some
+    pages of the part (one recipient's cover out of a batch rendered together)."""
 
     part: RenderedPart
     namespace: str
     label: str | None = None
+    pages: tuple[int, ...] | None = None
+
+    @property
+    def page_indexes(self) -> tuple[int, ...]:
+        return self.pages if self.pages is not None else tuple(range(self.part.page_count))
+
+    @property
+    def page_count(self) -> int:
+        return len(self.page_indexes)
+
+    @property
+    def page_sizes(self) -> list[tuple[float, float]]:
+        return [self.part.page_sizes[i] for i in self.page_indexes]
+
+
+#: Parsed parts by id(part), for callers that assemble many copies from the same parts.
+ReaderCache = dict[int, tuple[RenderedPart, PdfReader]]
+
+
+def _reader(part: RenderedPart, cache: ReaderCache | None) -> PdfReader:
+    if cache is None:
+        return PdfReader(io.BytesIO(part.pdf))
+    found = cache.get(id(part))
+    if found is None or found[0] is not part:
+        found = (part, PdfReader(io.BytesIO(part.pdf)))
+        cache[id(part)] = found
+    return found[1]
 
 
 @dataclass(frozen=True)
@@ -69,7 +97,7 @@ def page_numbers(parts: Sequence[Placed]) -> list[int | None]:
     numbers: list[int | None] = []
     current = 0
     for placed in parts:
-        for _ in range(placed.part.page_count):
+        for _ in range(placed.page_count):
             if placed.label is None:
                 current += 1
                 numbers.append(current)
@@ -82,20 +110,24 @@ def assemble(
     parts: Sequence[Placed],
     outline: Sequence[OutlineEntry],
     metadata: Metadata,
-    folio: RenderedPart | None = None,
+    folio: Placed | None = None,
+    cache: ReaderCache | None = None,
 ) -> bytes:
+    """Merge the parts in order; `folio` has one page per numbered page, stamped onto it."""
     writer = PdfWriter()
     starts: list[int] = []
-    for placed in parts:
-        starts.append(len(writer.pages))
-        reader = PdfReader(io.BytesIO(placed.part.pdf))
-        for page in reader.pages:
-            writer.add_page(page)
-
     anchors: dict[tuple[str, str], tuple[int, Anchor]] = {}
-    for placed, start in zip(parts, starts, strict=True):
+    for placed in parts:
+        start = len(writer.pages)
+        starts.append(start)
+        reader = _reader(placed.part, cache)
+        merged_index = {}
+        for offset, index in enumerate(placed.page_indexes):
+            writer.add_page(reader.pages[index])
+            merged_index[index] = start + offset
         for name, anchor in placed.part.anchors.items():
-            anchors.setdefault((placed.namespace, name), (start + anchor.page, anchor))
+            if anchor.page in merged_index:
+                anchors.setdefault((placed.namespace, name), (merged_index[anchor.page], anchor))
 
     def destination(namespace: str, name: str) -> ArrayObject:
         found = anchors.get((namespace, name))
@@ -107,17 +139,17 @@ def assemble(
                             FloatObject(round(anchor.y, 3)), NullObject()])
 
     for placed, start in zip(parts, starts, strict=True):
-        for index in range(start, start + placed.part.page_count):
+        for index in range(start, start + placed.page_count):
             _rewrite_links(writer, index, placed.namespace, destination)
 
     numbers = page_numbers(parts)
     if folio is not None:
-        folio_reader = PdfReader(io.BytesIO(folio.pdf))
+        folio_reader = _reader(folio.part, cache)
         numbered = [i for i, n in enumerate(numbers) if n is not None]
-        if len(numbered) != len(folio_reader.pages):
+        if len(numbered) != folio.page_count:
             raise AssemblyError("folio page count does not match the numbered pages")
-        for index, folio_page in zip(numbered, folio_reader.pages, strict=True):
-            writer.pages[index].merge_page(folio_page)
+        for index, folio_index in zip(numbered, folio.page_indexes, strict=True):
+            writer.pages[index].merge_page(folio_reader.pages[folio_index])
 
     _page_labels(writer, parts, starts, numbers)
     _outline(writer, outline, anchors)
@@ -138,6 +170,7 @@ def _rewrite_links(writer: PdfWriter, index: int, namespace: str, destination: o
         if annot.get("/Subtype") != "/Link":
             continue
         target: str | None = None
+        target_namespace = namespace
         dest = annot.get("/Dest")
         action = annot.get("/A")
         if isinstance(dest, (str, bytes)):
@@ -149,12 +182,14 @@ def _rewrite_links(writer: PdfWriter, index: int, namespace: str, destination: o
                 f"{XREF_SCHEME}:"
             ):
                 target = str(uri)[len(XREF_SCHEME) + 1:]
+                if "/" in target:  # `x-briefing:namespace/anchor`: another document of a pack
+                    target_namespace, target = target.split("/", 1)
             elif action.get("/S") == "/GoTo" and isinstance(action.get("/D"), (str, bytes)):
                 d = action["/D"]
                 target = d.decode() if isinstance(d, bytes) else str(d)
         if target is None:
             continue
-        annot[NameObject("/Dest")] = destination(namespace, target)  # type: ignore[operator]
+        annot[NameObject("/Dest")] = destination(target_namespace, target)  # type: ignore[operator]
         if "/A" in annot:
             del annot["/A"]
 
@@ -163,7 +198,7 @@ def _page_labels(
     writer: PdfWriter, parts: Sequence[Placed], starts: Sequence[int], numbers: list[int | None]
 ) -> None:
     for placed, start in zip(parts, starts, strict=True):
-        count = placed.part.page_count
+        count = placed.page_count
         if count == 0:
             continue
         end = start + count - 1
