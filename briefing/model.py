@@ -48,6 +48,15 @@ class Footnote:
 
 
 @dataclass(frozen=True)
+class TranslationOf:
+    """The original a translation pairs with, by question id: its file stem, next to this file."""
+
+    name: str
+    path: Path
+    line: int
+
+
+@dataclass(frozen=True)
 class Document:
     path: Path
     #: shown in messages: the path as the user gave it
@@ -67,6 +76,7 @@ class Document:
     cover: Path | None = None
     source: bytes = b""
     warnings: tuple[Problem, ...] = field(default=())
+    translation_of: TranslationOf | None = None
 
     @property
     def questions(self) -> tuple[Question, ...]:
@@ -145,6 +155,7 @@ _DOCUMENT_KEYS = {
     "sections": True,
     "footnotes": False,
     "cover": False,
+    "translation_of": False,
 }
 _SECTION_KEYS = {"title": True, "intro": False, "questions": True}
 _QUESTION_KEYS = {"question": True, "answer": True, "id": False}
@@ -178,6 +189,8 @@ def validate(loaded: Loaded, project: Path, shown: str | None = None) -> Documen
     footnotes = _footnotes(check, top.get("footnotes"))
     sections = _sections(check, top.get("sections"))
     cover = _cover(check, check.text(top.get("cover"), "cover"), loaded.path, project)
+    original = _translation_of(check, check.text(top.get("translation_of"), "translation_of"),
+                               loaded.path, project)
 
     if check.problems:
         raise BriefingError(check.problems)
@@ -199,6 +212,7 @@ def validate(loaded: Loaded, project: Path, shown: str | None = None) -> Documen
         cover=cover,
         source=loaded.source,
         warnings=loaded.warnings,
+        translation_of=original,
     )
 
 
@@ -357,6 +371,27 @@ def _cover(
         check.error(scalar.line, f"cover `{scalar.text}` must be a PDF file")
         return None
     return resolved
+
+
+def _translation_of(
+    check: _Checker, scalar: Scalar | None, path: Path, project: Path
+) -> TranslationOf | None:
+    """`translation_of: NAME` names the original document, `NAME.yaml` in the same folder."""
+    if scalar is None:
+        return None
+    name = scalar.text.strip().removesuffix(".yaml")
+    if not re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", name) or ".." in name:
+        check.error(scalar.line, f"`translation_of` must name a document in the same folder, "
+                    f"such as `cambodia-faq`, not `{scalar.text}`")
+        return None
+    original = inside_project(f"{name}.yaml", path.parent, project)
+    if name == path.stem:
+        check.error(scalar.line, "`translation_of` names this document itself")
+        return None
+    if original is None or not original.is_file():
+        check.error(scalar.line, f"`translation_of`: there is no {name}.yaml next to this file")
+        return None
+    return TranslationOf(name, original, scalar.line)
 
 
 def inside_project(reference: str, base: Path, project: Path) -> Path | None:
