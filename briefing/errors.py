@@ -7,12 +7,26 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+#: characters that reorder or break the displayed text: bidi embeddings, overrides and isolates,
+#: and the Unicode line and paragraph separators
+INVISIBLE_CONTROLS = frozenset(
+    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u2028\u2029"
+)
+
+
 def printable(text: str) -> str:
-    """Escape control characters so a quoted piece of content cannot drive the terminal."""
+    """Escape control characters so a quoted piece of content cannot drive the terminal.
+
+    C0/C1 controls could move the cursor or recolour the terminal; bidi overrides would make a
+    message read differently from what it says. Tabs and ordinary text pass unchanged.
+    """
     out = []
     for char in text:
         code = ord(char)
-        if char in "\t" or (code >= 0x20 and code != 0x7F and not 0x80 <= code < 0xA0):
+        if char == "\t" or (
+            code >= 0x20 and code != 0x7F and not 0x80 <= code < 0xA0
+            and char not in INVISIBLE_CONTROLS
+        ):
             out.append(char)
         else:
             out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")

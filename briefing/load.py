@@ -9,6 +9,7 @@ scalar keeps the text the author typed, and the model decides what each field me
 from __future__ import annotations
 
 import codecs
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,11 +20,18 @@ from .errors import BriefingError, Problem, printable
 #: Node visits allowed when expanding a file; ordinary anchor reuse stays far below this, an
 #: alias "bomb" (each level doubling the last) reaches it after a few levels, fast.
 MAX_NODES = 100_000
+#: Lists and mappings inside each other; the content format needs 6. PyYAML's composer recurses
+#: (and its scanner slows down quadratically) with depth, so deeper files are refused early.
+MAX_DEPTH = 50
 
-_BIDI_CONTROLS = {
+_BIDI_CONTROLS = frozenset({
     "\u202a", "\u202b", "\u202c", "\u202d", "\u202e",  # embeddings and overrides
     "\u2066", "\u2067", "\u2068", "\u2069",  # isolates
-}
+})
+#: C0 controls but tab, CR and LF; DEL; C1 controls; invisible line breaks (which PyYAML
+#: counts as new lines, so every later line number would be off); the two non-characters
+_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff]")
+_BIDI_RE = re.compile("[" + "".join(sorted(_BIDI_CONTROLS)) + "]")
 
 
 @dataclass(frozen=True)
@@ -69,14 +77,22 @@ def load(path: Path, display_path: str | None = None) -> Loaded:
     except OSError as exc:
         raise BriefingError.at(shown, None, f"cannot read file: {exc.strerror}") from None
     text, warnings = decode(raw, shown)
-    root = parse(text, shown)
-    return Loaded(path=path, root=root, source=raw, warnings=warnings)
+    root, more = parse_with_warnings(text, shown)
+    return Loaded(path=path, root=root, source=raw, warnings=(*warnings, *more))
+
+
+def _looks_utf16(raw: bytes) -> bool:
+    """UTF-16 text without a byte order mark: mostly ASCII, so every other byte is zero."""
+    head = raw[:200]
+    return len(head) >= 4 and head.count(0) * 3 >= len(head)
 
 
 def decode(raw: bytes, shown: str) -> tuple[str, tuple[Problem, ...]]:
     """UTF-8 only (a BOM is fine); control characters are refused, bidi overrides reported."""
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE)):
-        raise BriefingError.at(shown, 1, "file is UTF-16 or UTF-32 encoded; save it as UTF-8")
+    if raw.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        raise BriefingError.at(shown, 1, "file is UTF-32 encoded; save it as UTF-8")
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _looks_utf16(raw):
+        raise BriefingError.at(shown, 1, "file is UTF-16 encoded; save it as UTF-8")
     if raw.startswith(codecs.BOM_UTF8):
         raw = raw[len(codecs.BOM_UTF8):]
     try:
@@ -87,102 +103,309 @@ def decode(raw: bytes, shown: str) -> tuple[str, tuple[Problem, ...]]:
         raise BriefingError.at(
             shown, line, f"invalid UTF-8 (byte {bad!r}); save the file as UTF-8"
         ) from None
+    # One line-break convention, so our line numbers and PyYAML's agree.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     problems: list[Problem] = []
     warnings: list[Problem] = []
-    for number, line in enumerate(text.split("\n"), start=1):
-        for char in line:
-            if (ord(char) < 0x20 and char not in "\t\r") or char == "\x7f" or (
-                0x80 <= ord(char) < 0xA0
-            ):
-                problems.append(
-                    Problem(shown, number, f"control character {printable(char)} is not allowed")
-                )
-                break
-        for char in set(line) & _BIDI_CONTROLS:
-            warnings.append(
-                Problem(
-                    shown,
-                    number,
-                    f"bidirectional control character U+{ord(char):04X} makes the printed text "
-                    "differ from the stored text",
-                    "warning",
-                )
-            )
+    for number, content in enumerate(text.split("\n"), start=1):
+        found = _CONTROL_RE.search(content)
+        if found:
+            problems.append(Problem(shown, number, _control_message(found.group(), found.start())))
+        warnings.extend(_bidi_warnings(content, shown, number))
     if problems:
         raise BriefingError(problems)
     return text, tuple(warnings)
 
 
+def _control_message(char: str, column: int | None = None) -> str:
+    where = f" (column {column + 1})" if column is not None else ""
+    if char in "\u2028\u2029":
+        what = f"invisible line separator U+{ord(char):04X}"
+    else:
+        what = f"control character {printable(char)}"
+    return f"{what}{where} is not allowed; delete it or retype the text"
+
+
+def _bidi_warnings(text: str, shown: str, line: int) -> list[Problem]:
+    return [
+        Problem(
+            shown,
+            line,
+            f"bidirectional control character U+{ord(char):04X} makes the printed text "
+            "differ from the stored text",
+            "warning",
+        )
+        for char in sorted(set(_BIDI_RE.findall(text)))
+    ]
+
+
+class _TooDeep(Exception):
+    def __init__(self, line: int):
+        self.line = line
+
+
 class _Composer(yaml.SafeLoader):
-    """Only used to compose nodes; construction happens in `_convert`."""
+    """Only used to compose nodes (construction happens in `_convert`), with a depth limit."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                event = self.peek_event()  # type: ignore[no-untyped-call]
+                raise _TooDeep(event.start_mark.line + 1)
+            node: yaml.Node | None = super().compose_node(parent, index)
+            return node
+        finally:
+            self._depth -= 1
 
 
 def parse(text: str, shown: str) -> Value:
+    """The tree of one YAML text (warnings dropped; `load` keeps them)."""
+    return parse_with_warnings(text, shown)[0]
+
+
+def parse_with_warnings(text: str, shown: str) -> tuple[Value, tuple[Problem, ...]]:
     try:
-        node = yaml.compose(text, Loader=_Composer)
+        loader = _Composer(text)
+        try:
+            node = loader.get_single_node()
+        finally:
+            loader.dispose()
+    except _TooDeep as exc:
+        raise BriefingError.at(
+            shown, exc.line, f"lists and mappings are nested more than {MAX_DEPTH} levels deep"
+        ) from None
+    except RecursionError:
+        raise BriefingError.at(shown, None, "YAML is nested too deeply") from None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        message = exc.problem or "invalid YAML"
-        if exc.context:
-            message = f"{message} ({exc.context})"
-        raise BriefingError.at(shown, line, f"YAML syntax error: {message}") from None
+        raise _syntax_error(exc, text, shown) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        raise BriefingError.at(
+            shown, line, f"character {printable(chr(exc.character))} is not allowed in YAML"
+        ) from None
     except yaml.YAMLError as exc:
         raise BriefingError.at(shown, None, f"YAML error: {exc}") from None
-    if node is None:
+    if node is None or (
+        isinstance(node, yaml.ScalarNode) and node.tag == _NULL_TAG and not node.value
+    ):
+        what = "is empty" if not _has_content(text) else "has only comments"
         raise BriefingError.at(
-            shown, 1, "file is empty: expected a mapping with at least `title` and `sections`"
+            shown, 1, f"file {what}: expected a mapping with at least `title` and `sections`"
         )
-    budget = [MAX_NODES]
-    return _convert(node, shown, budget)
+    state = _State(shown)
+    root = _convert(node, state, depth=0, origin=node.start_mark.line + 1)
+    if state.problems:
+        raise BriefingError(sorted(state.problems, key=_by_line))
+    return root, tuple(state.warnings)
+
+
+def _has_content(text: str) -> bool:
+    return any(line.strip() and line.strip() != "---" for line in text.split("\n"))
+
+
+def _by_line(problem: Problem) -> int:
+    return problem.line or 0
+
+
+_HINTS = (
+    ("'\\t'", "indent with spaces: tabs are not allowed in YAML indentation"),
+    ("mapping values are not allowed here",
+     "check the indentation, or put text that contains `: ` in quotes"),
+    ("expected <block end>", "check the indentation of this line and the one before"),
+    ("could not find expected ':'", "a key needs `: ` after it, or the text needs quotes"),
+)
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError, text: str, shown: str) -> BriefingError:
+    """A YAML error at the line a person should look at, with a hint for the usual causes."""
+    problem, context = exc.problem or "invalid YAML", exc.context
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else None
+    context_mark = exc.context_mark
+    if "another document" in problem and exc.problem_mark is not None:
+        return BriefingError.at(
+            shown, exc.problem_mark.line + 1, "YAML syntax error: a second document starts here; "
+            "a content file holds one document (remove this `---`)",
+        )
+    at_end = mark is not None and mark.index >= len(text.rstrip())
+    if at_end and mark is not None and context_mark is not None and (
+        context_mark.index < mark.index
+    ):
+        # "unexpected end of stream" is found at the end of the file; the cause is where the
+        # unfinished thing (a quote, a bracket) started.
+        line = context_mark.line + 1
+        if context and "quoted scalar" in context:
+            return BriefingError.at(
+                shown, line, "YAML syntax error: a quote opened on this line is never closed"
+            )
+        problem = f"{problem} ({context} that starts on this line)"
+        context = None
+    elif context and context_mark is not None and mark is not None and (
+        context_mark.line < mark.line
+    ):
+        problem = f"{problem} ({context} that starts on line {context_mark.line + 1})"
+    elif context:
+        problem = f"{problem} ({context})"
+    hints = [hint for needle, hint in _HINTS if needle in problem]
+    if exc.problem_mark is not None:
+        quoted = _runaway_quote(text, exc.problem_mark.line)
+        if quoted is not None:
+            hints.insert(0, f"the quoted text opened on line {quoted} runs on to this line: "
+                            "is a closing quote missing?")
+    message = f"YAML syntax error: {problem}"
+    if hints:
+        message += f"; {hints[0]}"
+    return BriefingError.at(shown, line, message)
+
+
+def _runaway_quote(text: str, error_line: int) -> int | None:
+    """The line of a quoted scalar spanning several lines and ending on the error's line."""
+    found = None
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if token.start_mark.line > error_line:
+                break
+            if (
+                isinstance(token, yaml.ScalarToken)
+                and token.style in ('"', "'")
+                and token.start_mark.line < token.end_mark.line == error_line
+            ):
+                found = token.start_mark.line + 1
+    except (yaml.YAMLError, RecursionError):
+        pass
+    return found
 
 
 _NULL_TAG = "tag:yaml.org,2002:null"
+_CORE = "tag:yaml.org,2002:"
+_SCALAR_TAGS = frozenset(
+    _CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp", "merge", "value")
+)
 
 
-def _convert(node: yaml.Node, shown: str, budget: list[int]) -> Value:
-    budget[0] -= 1
-    if budget[0] < 0:
+class _State:
+    """What converting one file collects: problems, warnings and the alias budget."""
+
+    def __init__(self, shown: str):
+        self.shown = shown
+        self.budget = MAX_NODES
+        self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
+        #: nodes already checked (an alias reuses a node; report it once)
+        self.checked: set[int] = set()
+        #: nodes being converted, to catch an alias inside its own anchor
+        self.open: set[int] = set()
+
+    def once(self, node: yaml.Node) -> bool:
+        if id(node) in self.checked:
+            return False
+        self.checked.add(id(node))
+        return True
+
+
+def _tag_problem(node: yaml.Node) -> str | None:
+    tag = node.tag or ""
+    if isinstance(node, yaml.ScalarNode):
+        ok = tag in _SCALAR_TAGS
+    elif isinstance(node, yaml.SequenceNode):
+        ok = tag == _CORE + "seq"
+    else:
+        ok = tag == _CORE + "map"
+    if ok:
+        return None
+    shown = "!!" + tag[len(_CORE):] if tag.startswith(_CORE) else tag
+    return (f"YAML tag `{printable(shown)}` is not supported here: content is plain text, "
+            "lists and mappings")
+
+
+def _convert(node: yaml.Node, state: _State, depth: int, origin: int) -> Value:
+    """Nodes to values; `origin` is the line of the top-level entry, named if aliases explode."""
+    line = node.start_mark.line + 1
+    state.budget -= 1
+    if state.budget < 0:
         raise BriefingError.at(
-            shown,
-            node.start_mark.line + 1,
+            state.shown,
+            origin,
             f"document expands to more than {MAX_NODES} values (aliases nested too deeply)",
         )
-    line = node.start_mark.line + 1
+    if depth > MAX_DEPTH or id(node) in state.open:
+        raise BriefingError.at(
+            state.shown, line, "an alias refers to a value that contains it, or aliases nest "
+            f"more than {MAX_DEPTH} levels deep",
+        )
+    first = state.once(node)
+    if first:
+        problem = _tag_problem(node)
+        if problem:
+            state.problems.append(Problem(state.shown, line, problem))
     if isinstance(node, yaml.ScalarNode):
         block = node.style in ("|", ">")
+        if first and node.style == '"':
+            # Escapes (`"\x01"`, `"\u202e"`) make characters the byte check never saw.
+            found = _CONTROL_RE.search(node.value)
+            if found:
+                state.problems.append(Problem(state.shown, line, _control_message(found.group())))
+            state.warnings.extend(_bidi_warnings(node.value, state.shown, line))
         return Scalar(
             text=node.value,
             line=line,
             text_line=line + 1 if block else line,
             is_null=node.tag == _NULL_TAG and node.style is None,
         )
-    if isinstance(node, yaml.SequenceNode):
-        return Sequence(tuple(_convert(item, shown, budget) for item in node.value), line)
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[str, int] = {}
-        items: list[tuple[Scalar, Value]] = []
-        problems: list[Problem] = []
-        for key_node, value_node in node.value:
-            key = _convert(key_node, shown, budget)
-            if not isinstance(key, Scalar):
-                problems.append(Problem(shown, key.line, "mapping keys must be plain text"))
-                continue
-            if key.text == "<<" and key_node.tag == "tag:yaml.org,2002:merge":
-                problems.append(Problem(shown, key.line, "merge keys (`<<`) are not supported"))
-                continue
-            if key.text in seen:
-                problems.append(
-                    Problem(
-                        shown,
-                        key.line,
-                        f"duplicate key `{key.text}` (first given on line {seen[key.text]})",
-                    )
+    state.open.add(id(node))
+    try:
+        if isinstance(node, yaml.SequenceNode):
+            return Sequence(
+                tuple(
+                    _convert(item, state, depth + 1, _origin(item, depth, origin))
+                    for item in node.value
+                ),
+                line,
+            )
+        if isinstance(node, yaml.MappingNode):
+            return _mapping(node, state, depth, origin, report=first)
+    finally:
+        state.open.discard(id(node))
+    raise BriefingError.at(state.shown, line, "unsupported YAML node")  # pragma: no cover
+
+
+def _origin(child: yaml.Node, depth: int, origin: int) -> int:
+    """Children of the root start a new top-level entry; deeper ones keep their entry's line."""
+    return origin if depth else child.start_mark.line + 1
+
+
+def _mapping(
+    node: yaml.MappingNode, state: _State, depth: int, origin: int, *, report: bool
+) -> Mapping:
+    """Keys must be unique plain text; `report` is False when an alias revisits the node."""
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    items: list[tuple[Scalar, Value]] = []
+    for key_node, value_node in node.value:
+        top = _origin(key_node, depth, origin)
+        key = _convert(key_node, state, depth + 1, top)
+        if not isinstance(key, Scalar):
+            problems.append(Problem(state.shown, key.line, "mapping keys must be plain text"))
+            continue
+        if key.text == "<<" and key_node.tag == _CORE + "merge":
+            problems.append(Problem(state.shown, key.line, "merge keys (`<<`) are not supported"))
+            continue
+        if key.text in seen:
+            problems.append(
+                Problem(
+                    state.shown,
+                    key.line,
+                    f"duplicate key `{key.text}` (first given on line {seen[key.text]})",
                 )
-                continue
-            seen[key.text] = key.line
-            items.append((key, _convert(value_node, shown, budget)))
-        if problems:
-            raise BriefingError(problems)
-        return Mapping(tuple(items), line)
-    raise BriefingError.at(shown, line, "unsupported YAML node")  # pragma: no cover
+            )
+            continue
+        seen[key.text] = key.line
+        items.append((key, _convert(value_node, state, depth + 1, top)))
+    if report:
+        state.problems.extend(problems)
+    return Mapping(tuple(items), node.start_mark.line + 1)
