@@ -76,6 +76,8 @@ class Document:
     cover: Path | None = None
     source: bytes = b""
     warnings: tuple[Problem, ...] = field(default=())
+    #: the project folder: Markdown images must resolve inside it
+    project: Path | None = None
     translation_of: TranslationOf | None = None
 
     @property
@@ -192,34 +194,46 @@ def validate(loaded: Loaded, project: Path, shown: str | None = None) -> Documen
     original = _translation_of(check, check.text(top.get("translation_of"), "translation_of"),
                                loaded.path, project)
 
+    # Every field is read before deciding, so one run reports all of the file's problems.
+    subtitle, audience, organisation = plain("subtitle"), plain("audience"), plain("organisation")
+    classification, version = plain("classification"), plain("version")
     if check.problems:
-        raise BriefingError(check.problems)
+        raise BriefingError(sorted([*check.problems, *loaded.warnings], key=by_line))
     assert title is not None
     return Document(
         path=loaded.path,
         shown=shown,
         name=loaded.path.stem,
         title=title,
-        subtitle=plain("subtitle"),
-        audience=plain("audience"),
-        organisation=plain("organisation"),
+        subtitle=subtitle,
+        audience=audience,
+        organisation=organisation,
         date=date,
-        classification=plain("classification"),
+        classification=classification,
         lang=lang,
-        version=plain("version"),
+        version=version,
         sections=sections,
         footnotes=footnotes,
         cover=cover,
         source=loaded.source,
         warnings=loaded.warnings,
+        project=project,
         translation_of=original,
     )
+
+
+def by_line(problem: Problem) -> int:
+    """Sort key: a file's problems in the order a person reads the file."""
+    return problem.line or 0
 
 
 def _date(check: _Checker, scalar: Scalar | None) -> dt.date | None:
     if scalar is None:
         return None
     try:
+        # fromisoformat also takes `20250203` and week dates; the format promises YYYY-MM-DD.
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", scalar.text.strip()):
+            raise ValueError(scalar.text)
         return dt.date.fromisoformat(scalar.text.strip())
     except ValueError:
         check.error(scalar.line, f"`date` must be a real date as YYYY-MM-DD, not `{scalar.text}`")
@@ -231,7 +245,7 @@ def _sequence(
 ) -> tuple[Value, ...]:
     if entry is None:
         return ()
-    key, value = entry
+    _key, value = entry
     if isinstance(value, Scalar) and value.is_null:
         return ()
     if not isinstance(value, Sequence):
@@ -242,7 +256,7 @@ def _sequence(
 
 def _sections(check: _Checker, entry: tuple[Scalar, Value] | None) -> tuple[Section, ...]:
     items = _sequence(check, entry, "sections")
-    if entry is not None and not items:
+    if entry is not None and not items and _is_list_or_null(entry[1]):
         check.error(entry[0].line, "`sections` is empty: a document needs at least one question")
     sections: list[Section] = []
     ids: dict[str, int] = {}
@@ -255,8 +269,8 @@ def _sections(check: _Checker, entry: tuple[Scalar, Value] | None) -> tuple[Sect
         title = check.text(found.get("title"), "title", required=True)
         intro = check.text(found.get("intro"), "intro")
         questions = _questions(check, found.get("questions"), ids)
-        if "questions" in found and not questions and not _sequence(
-            _Checker(check.shown), found.get("questions"), "questions"
+        if "questions" in found and not questions and _is_list_or_null(found["questions"][1]) and (
+            not _sequence(_Checker(check.shown), found.get("questions"), "questions")
         ):
             check.error(found["questions"][0].line, f"section {number} has no questions")
         section_id = _unique(f"s-{slugify(title.text) if title else number}", section_ids)
@@ -270,6 +284,11 @@ def _sections(check: _Checker, entry: tuple[Scalar, Value] | None) -> tuple[Sect
             )
         )
     return tuple(sections)
+
+
+def _is_list_or_null(value: Value) -> bool:
+    """A wrong type is reported once, as a wrong type, not again as an empty list."""
+    return isinstance(value, Sequence) or (isinstance(value, Scalar) and value.is_null)
 
 
 def _unique(candidate: str, taken: set[str]) -> str:
@@ -338,7 +357,7 @@ def _derive(base: str, ids: dict[str, int], line: int) -> str:
 def _footnotes(check: _Checker, entry: tuple[Scalar, Value] | None) -> tuple[Footnote, ...]:
     if entry is None:
         return ()
-    key, value = entry
+    _key, value = entry
     if isinstance(value, Scalar) and value.is_null:
         return ()
     if not isinstance(value, Mapping):
