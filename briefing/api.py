@@ -9,7 +9,7 @@ import logging
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import __version__
@@ -21,7 +21,9 @@ from .markdown import Composed, compose
 from .model import Document, validate
 from .output import safe_name, write_atomic
 from .pdf import Anchor, RenderedPart, render_pdf
+from .scripts import missing_glyphs
 from .theme import theme_for
+from .translations import translation_problems
 
 LOG = logging.getLogger("briefing")
 
@@ -82,7 +84,9 @@ def prepare(path: Path, project: Path) -> Composed:
     shown = _shown(path)
     loaded = load(path, shown)
     document = validate(loaded, project, shown)
-    return compose(document)
+    composed = compose(document)
+    paired = translation_problems(document, project)
+    return replace(composed, warnings=composed.warnings + tuple(paired)) if paired else composed
 
 
 def check(
@@ -133,7 +137,10 @@ def build_document(
         raise BriefingError(
             Problem(p.path, p.line, p.message + " (--strict)") for p in composed.warnings
         )
-    pdf, pages = render_document(composed, project=project, paper=paper)
+    glyphs: list[Problem] = []
+    pdf, pages = render_document(composed, project=project, paper=paper, warnings=glyphs)
+    if strict and glyphs:
+        raise BriefingError(Problem(p.path, p.line, p.message + " (--strict)") for p in glyphs)
     html = page_html(composed, theme_for(project)).encode("utf-8")
     name = safe_name(composed.document.name)
     pdf_path, html_path = out_dir / f"{name}.pdf", out_dir / f"{name}.html"
@@ -146,12 +153,18 @@ def build_document(
         pages=pages,
         size=len(pdf),
         seconds=time.perf_counter() - started,
-        warnings=composed.warnings,
+        warnings=composed.warnings + tuple(glyphs),
     )
 
 
-def render_document(composed: Composed, *, project: Path, paper: str = "a4") -> tuple[bytes, int]:
-    """Render cover, body and notes as separate parts and merge them into one PDF."""
+def render_document(
+    composed: Composed, *, project: Path, paper: str = "a4",
+    warnings: list[Problem] | None = None,
+) -> tuple[bytes, int]:
+    """Render cover, body and notes as separate parts and merge them into one PDF.
+
+    Characters no installed font has are added to `warnings`, when given (see scripts.py).
+    """
     document = composed.document
     if paper not in PAPERS:
         raise BriefingError.at(document.shown, None, f"unknown paper size {paper!r}")
@@ -159,8 +172,12 @@ def render_document(composed: Composed, *, project: Path, paper: str = "a4") -> 
     theme = theme_for(project)
     base = document.path.parent
 
+    logged: list[str] = []
+
     def render(html: str, name: str) -> RenderedPart:
-        return render_pdf(html, name=name, base=base, project=project, shown=document.shown)
+        part = render_pdf(html, name=name, base=base, project=project, shown=document.shown)
+        logged.extend(w.message for w in part.warnings)
+        return part
 
     cover = (
         supplied_cover(document)
@@ -188,6 +205,9 @@ def render_document(composed: Composed, *, project: Path, paper: str = "a4") -> 
     ]
     folio = render(folio_html(folio_pages, theme, document.lang), "folio")
     pdf = assemble(parts, outline(composed), metadata(document), Placed(folio, "folio"))
+    if warnings is not None:
+        source = document.source.decode("utf-8", "replace")
+        warnings.extend(missing_glyphs(document.shown, source, logged))
     return pdf, len(numbers)
 
 
@@ -227,19 +247,25 @@ def metadata(document: Document) -> Metadata:
 
 
 def supplied_cover(document: Document) -> RenderedPart:
-    """A designed cover PDF, reduced to its pages: no scripts, actions, forms or attachments."""
+    """A designed cover PDF in place of the rendered cover."""
+    assert document.cover is not None
+    part = supplied_pdf(document.cover, _shown(document.cover), name="cover")
+    return replace(part, anchors={"cover": Anchor(0, 0.0, part.page_sizes[0][1])})
+
+
+def supplied_pdf(path: Path, shown: str, *, name: str) -> RenderedPart:
+    """A PDF from outside (a designed cover, a study), reduced to its pages: no scripts,
+    actions, forms or attachments. Every page gets an anchor `page-N` at its top."""
     from pypdf import PdfReader, PdfWriter
     from pypdf.errors import PdfReadError
 
-    assert document.cover is not None
-    shown = _shown(document.cover)
     try:
-        reader = PdfReader(io.BytesIO(document.cover.read_bytes()), strict=False)
+        reader = PdfReader(io.BytesIO(path.read_bytes()), strict=False)
         if reader.is_encrypted and not reader.decrypt(""):
-            raise BriefingError.at(shown, None, "cover PDF is encrypted with a password")
+            raise BriefingError.at(shown, None, f"{name} PDF is encrypted with a password")
         pages = list(reader.pages)
         if not pages:
-            raise BriefingError.at(shown, None, "cover PDF has no pages")
+            raise BriefingError.at(shown, None, f"{name} PDF has no pages")
         writer = PdfWriter()
         for page in pages:
             added = writer.add_page(page)
@@ -251,9 +277,7 @@ def supplied_cover(document: Document) -> RenderedPart:
     except BriefingError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, RecursionError, OSError) as exc:
-        raise BriefingError.at(shown, None, f"cover is not a readable PDF: {exc}") from None
+        raise BriefingError.at(shown, None, f"{name} is not a readable PDF: {exc}") from None
     sizes = tuple((float(p.mediabox.width), float(p.mediabox.height)) for p in pages)
-    return RenderedPart(
-        name="cover", pdf=buffer.getvalue(), page_sizes=sizes,
-        anchors={"cover": Anchor(0, 0.0, sizes[0][1])},
-    )
+    anchors = {f"page-{i}": Anchor(i, 0.0, height) for i, (_, height) in enumerate(sizes)}
+    return RenderedPart(name=name, pdf=buffer.getvalue(), page_sizes=sizes, anchors=anchors)
