@@ -20,6 +20,7 @@ from .load import load
 from .markdown import Composed, compose
 from .model import Document, validate
 from .output import safe_name, write_atomic
+from .pack import is_pack, validate_pack
 from .pdf import Anchor, RenderedPart, render_pdf
 from .scripts import missing_glyphs
 from .theme import theme_for
@@ -32,7 +33,7 @@ LOG = logging.getLogger("briefing")
 class Output:
     source: Path
     pdf: Path
-    html: Path
+    html: Path | None
     pages: int
     size: int
     seconds: float
@@ -68,8 +69,11 @@ def find_project(start: Path | None = None) -> Path:
 
 
 def discover(project: Path) -> list[Path]:
-    """Every document in `content/`, in a stable order."""
-    return sorted(p for p in (project / "content").glob("*.yaml") if p.is_file())
+    """Every document in `content/` and every pack in `content/packs/`, in a stable order."""
+    documents = sorted(p for p in (project / "content").glob("*.yaml") if p.is_file())
+    packs = sorted(p for p in (project / "content" / "packs").glob("*.yaml")
+                   if p.is_file() and is_pack(load(p, _shown(p))))
+    return documents + packs
 
 
 def _shown(path: Path) -> str:
@@ -121,11 +125,30 @@ def build(
     failures: list[tuple[Path, BriefingError]] = []
     for path in documents:
         try:
-            outputs.append(build_document(path, project=project, out_dir=out_dir, paper=paper,
-                                          strict=strict))
+            outputs.extend(build_path(path, project=project, out_dir=out_dir, paper=paper,
+                                      strict=strict))
         except BriefingError as error:
             failures.append((path, error))
     return BuildResult(tuple(outputs), tuple(failures))
+
+
+def build_path(
+    path: Path, *, project: Path, out_dir: Path, paper: str = "a4", strict: bool = False
+) -> list[Output]:
+    """A document gives one output; a pack one, or one per recipient."""
+    shown = _shown(path)
+    loaded = load(path, shown)
+    if not is_pack(loaded):
+        return [build_document(path, project=project, out_dir=out_dir, paper=paper,
+                               strict=strict)]
+    from .packbuild import build_pack
+
+    started = time.perf_counter()
+    pack = validate_pack(loaded, project, shown)
+    copies = build_pack(pack, project=project, out_dir=out_dir, paper=paper)
+    seconds = (time.perf_counter() - started) / len(copies)
+    return [Output(source=path, pdf=c.pdf, html=None, pages=c.pages, size=c.size,
+                   seconds=seconds) for c in copies]
 
 
 def build_document(
