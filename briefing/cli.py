@@ -86,7 +86,8 @@ def build(ctx: click.Context, files: tuple[str, ...], out_dir: Path | None, pape
         _report(output.warnings)
         click.echo(f"{_display(output.pdf)}  {output.pages} pages  {_size(output.size)}  "
                    f"({output.seconds:.1f} s)")
-        click.echo(f"{_display(output.html)}")
+        if output.html is not None:
+            click.echo(f"{_display(output.html)}")
     for path, failure in result.failures:
         _report(failure.problems)
         click.echo(f"failed: {_display(path)}", err=True)

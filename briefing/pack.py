@@ -1,0 +1,230 @@
+"""Pack files: several documents and supplied PDFs in one briefing pack, optionally one copy per
+recipient. This module validates a pack file into a `Pack`; `packbuild.py` renders it."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import BriefingError, Problem
+from .load import Loaded, Mapping, Scalar, Sequence, load
+from .model import LANG_RE, _Checker, inside_project
+
+
+@dataclass(frozen=True)
+class PackItem:
+    """A FAQ document (`kind == "document"`) or a supplied PDF (`kind == "pdf"`)."""
+
+    kind: str
+    path: Path
+    title: str | None
+    line: int
+
+
+@dataclass(frozen=True)
+class Recipient:
+    name: str
+    organisation: str | None
+    email: str | None
+    #: every column or key of the recipients list, for templates that use extra fields
+    fields: tuple[tuple[str, str], ...]
+    line: int
+
+
+@dataclass(frozen=True)
+class Pack:
+    path: Path
+    shown: str
+    name: str
+    title: str
+    items: tuple[PackItem, ...]
+    subtitle: str | None = None
+    audience: str | None = None
+    organisation: str | None = None
+    date: dt.date | None = None
+    classification: str | None = None
+    lang: str = "en"
+    version: str | None = None
+    cover: Path | None = None
+    notes_at_end: bool = False
+    recipients: tuple[Recipient, ...] = ()
+    recipients_path: Path | None = None
+    personalise_footer: bool = False
+    source: bytes = b""
+
+
+_PACK_KEYS = {
+    "title": True, "subtitle": False, "audience": False, "organisation": False, "date": False,
+    "classification": False, "lang": False, "version": False, "cover": False, "notes": False,
+    "items": True, "recipients": False, "personalise_footer": False,
+}
+_ITEM_KEYS = {"document": False, "pdf": False, "title": False}
+NOTES_CHOICES = {"after-each": False, "at-end": True}
+
+
+def is_pack(loaded: Loaded) -> bool:
+    """A pack file is recognised by its `items` list."""
+    root = loaded.root
+    return isinstance(root, Mapping) and any(key.text == "items" for key, _ in root.items)
+
+
+def validate_pack(loaded: Loaded, project: Path, shown: str) -> Pack:
+    check = _Checker(shown)
+    root = loaded.root
+    if not isinstance(root, Mapping):
+        raise BriefingError.at(shown, root.line, "a pack must be a mapping with `title` and `items`")
+    top = check.fields(root, _PACK_KEYS, "the pack")
+    base = loaded.path.parent
+
+    def plain(name: str, required: bool = False) -> str | None:
+        scalar = check.text(top.get(name), name, required=required)
+        return " ".join(scalar.text.split()) if scalar else None
+
+    def path_of(scalar: Scalar | None, what: str, suffixes: tuple[str, ...]) -> Path | None:
+        if scalar is None:
+            return None
+        resolved = inside_project(scalar.text.strip(), base, project)
+        if resolved is None:
+            check.error(scalar.line, f"{what} `{scalar.text}` must be a file inside the project")
+        elif not resolved.is_file():
+            check.error(scalar.line, f"{what} `{scalar.text}` does not exist")
+        elif resolved.suffix.lower() not in suffixes:
+            check.error(scalar.line, f"{what} `{scalar.text}` must be a {'/'.join(suffixes)} file")
+        else:
+            return resolved
+        return None
+
+    title = plain("title", required=True)
+    date = None
+    date_scalar = check.text(top.get("date"), "date")
+    if date_scalar:
+        try:
+            date = dt.date.fromisoformat(date_scalar.text.strip())
+        except ValueError:
+            check.error(date_scalar.line, f"`date` must be a real date as YYYY-MM-DD, not "
+                        f"`{date_scalar.text}`")
+    lang = "en"
+    lang_scalar = check.text(top.get("lang"), "lang")
+    if lang_scalar:
+        if LANG_RE.match(lang_scalar.text.strip()):
+            lang = lang_scalar.text.strip()
+        else:
+            check.error(lang_scalar.line, f"`lang` must be a BCP 47 tag, not `{lang_scalar.text}`")
+    notes_at_end = False
+    notes = check.text(top.get("notes"), "notes")
+    if notes:
+        if notes.text.strip() in NOTES_CHOICES:
+            notes_at_end = NOTES_CHOICES[notes.text.strip()]
+        else:
+            check.error(notes.line, f"`notes` must be one of {', '.join(NOTES_CHOICES)}, "
+                        f"not `{notes.text}`")
+    personalise = check.text(top.get("personalise_footer"), "personalise_footer")
+    personalise_footer = False
+    if personalise:
+        value = personalise.text.strip().lower()
+        if value not in ("true", "false"):
+            check.error(personalise.line, "`personalise_footer` must be true or false")
+        personalise_footer = value == "true"
+
+    items: list[PackItem] = []
+    entry = top.get("items")
+    if entry is not None:
+        node = entry[1]
+        if not isinstance(node, Sequence) or not node.items:
+            check.error(node.line, "`items` must be a non-empty list of documents and PDFs")
+        else:
+            for item in node.items:
+                if not isinstance(item, Mapping):
+                    check.error(item.line, "each item is a mapping with `document` or `pdf`")
+                    continue
+                found = check.fields(item, _ITEM_KEYS, "a pack item")
+                document = check.text(found.get("document"), "document")
+                pdf = check.text(found.get("pdf"), "pdf")
+                item_title = check.text(found.get("title"), "title")
+                if (document is None) == (pdf is None):
+                    check.error(item.line, "a pack item names exactly one `document` or `pdf`")
+                    continue
+                if pdf is not None and item_title is None:
+                    check.error(item.line, "a `pdf` item needs the `title` it has in the contents")
+                path = (path_of(document, "document", (".yaml", ".yml")) if document
+                        else path_of(pdf, "pdf", (".pdf",)))
+                if path is not None:
+                    items.append(PackItem(
+                        kind="document" if document else "pdf",
+                        path=path,
+                        title=" ".join(item_title.text.split()) if item_title else None,
+                        line=item.line,
+                    ))
+
+    cover = path_of(check.text(top.get("cover"), "cover"), "cover", (".pdf",))
+    recipients_scalar = check.text(top.get("recipients"), "recipients")
+    recipients_path = path_of(recipients_scalar, "recipients", (".csv", ".yaml", ".yml"))
+    recipients: tuple[Recipient, ...] = ()
+    if recipients_path is not None:
+        try:
+            recipients = read_recipients(recipients_path, _display(recipients_path, shown))
+        except BriefingError as error:
+            check.problems.extend(error.problems)
+
+    if check.problems:
+        raise BriefingError(check.problems)
+    assert title is not None
+    return Pack(
+        path=loaded.path, shown=shown, name=loaded.path.stem, title=title,
+        items=tuple(items), subtitle=plain("subtitle"), audience=plain("audience"),
+        organisation=plain("organisation"), date=date, classification=plain("classification"),
+        lang=lang, version=plain("version"), cover=cover, notes_at_end=notes_at_end,
+        recipients=recipients, recipients_path=recipients_path,
+        personalise_footer=personalise_footer, source=loaded.source,
+    )
+
+
+def _display(path: Path, near: str) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def read_recipients(path: Path, shown: str) -> tuple[Recipient, ...]:
+    """A CSV with a header row, or a YAML list of mappings; `name` is required."""
+    rows: list[tuple[int, dict[str, str]]] = []
+    problems: list[Problem] = []
+    if path.suffix.lower() == ".csv":
+        try:
+            text = path.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise BriefingError.at(shown, None, "recipients file is not UTF-8") from None
+        reader = csv.DictReader(io.StringIO(text))
+        for row in reader:
+            line = reader.line_num
+            rows.append((line, {(k or "").strip().lower(): (v or "").strip()
+                                for k, v in row.items() if k}))
+    else:
+        root = load(path, shown).root
+        if not isinstance(root, Sequence):
+            raise BriefingError.at(shown, root.line, "recipients must be a list of mappings")
+        for item in root.items:
+            if not isinstance(item, Mapping) or not all(isinstance(v, Scalar)
+                                                        for _, v in item.items):
+                problems.append(Problem(shown, item.line, "each recipient is a mapping of text"))
+                continue
+            rows.append((item.line, {k.text.strip().lower(): v.text.strip()
+                                     for k, v in item.items if isinstance(v, Scalar)}))
+    recipients = []
+    for line, fields in rows:
+        if not fields.get("name"):
+            problems.append(Problem(shown, line, "recipient has no `name`"))
+            continue
+        recipients.append(Recipient(
+            name=fields["name"], organisation=fields.get("organisation") or None,
+            email=fields.get("email") or None, fields=tuple(sorted(fields.items())), line=line,
+        ))
+    if problems:
+        raise BriefingError(problems)
+    if not recipients:
+        raise BriefingError.at(shown, None, "the recipients list is empty")
+    return tuple(recipients)

@@ -1,0 +1,329 @@
+"""Rendering packs: the shared parts once, then one merged PDF per copy.
+
+A pack is laid out in reading order: cover (unnumbered), contents, then each item (a document's
+body and notes, or a supplied PDF), with notes optionally gathered at the end. Page numbers run
+continuously from the contents page through every item, attached PDFs included. The contents
+page needs the numbers of pages laid out after it, and its own length shifts them: it is
+rendered with placeholders first, then again with the real numbers.
+
+Per-recipient copies differ only on the cover (and, optionally, in the footer), so the contents
+and the items are rendered once and every recipient's cover in one WeasyPrint run; each copy is
+then only an assembly.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from .api import _shown, prepare, source_date, supplied_pdf
+from .assemble import Metadata, OutlineEntry, Placed, ReaderCache, assemble, page_numbers
+from .errors import BriefingError
+from .html import PAPERS, FolioPage, Paper, _css, _page_css, _render, folio_html, part_linker
+from .markdown import XREF_SCHEME, Composed
+from .output import safe_name, write_atomic
+from .pack import Pack, Recipient
+from .pdf import Anchor, RenderedPart, render_pdf
+from .theme import Theme, theme_for
+
+LOG = logging.getLogger("briefing")
+
+
+@dataclass(frozen=True)
+class ContentsEntry:
+    title: str
+    href: str
+    page: str
+    children: tuple[ContentsEntry, ...] = ()
+
+
+@dataclass(frozen=True)
+class LaidOutItem:
+    namespace: str
+    title: str
+    #: the item's own parts in reading order (body, notes after it; or the PDF's pages)
+    parts: tuple[Placed, ...]
+    #: the notes part when notes are gathered at the end of the pack
+    end_notes: Placed | None
+    header: str
+    outline: tuple[OutlineEntry, ...]
+    composed: Composed | None
+
+
+@dataclass(frozen=True)
+class SharedPack:
+    """Everything after the cover, laid out and rendered once for every copy."""
+
+    pack: Pack
+    parts: tuple[Placed, ...]
+    headers: tuple[str, ...]
+    outline: tuple[OutlineEntry, ...]
+
+
+def render_shared(pack: Pack, project: Path, paper: Paper, theme: Theme) -> SharedPack:
+    composed = {
+        i: prepare(item.path, project) for i, item in enumerate(pack.items)
+        if item.kind == "document"
+    }
+    base = pack.path.parent
+
+    def render(html: str, name: str) -> RenderedPart:
+        return render_pdf(html, name=name, base=base, project=project, shown=pack.shown)
+
+    def contents(entries: Sequence[ContentsEntry]) -> RenderedPart:
+        css = _css(theme, "body", _page_css(paper) + "\n" + theme.stylesheet("pack.css"))
+        html = theme.environment().get_template("pack_contents.html.j2").render(
+            pack=pack, entries=entries, css=css)
+        return render(html, "contents")
+
+    attached = {
+        i: supplied_pdf(item.path, _shown(item.path), name=f"item {i + 1}")
+        for i, item in enumerate(pack.items) if item.kind == "pdf"
+    }
+    front = contents(_entries(pack, composed, attached, None))
+    for _ in range(3):
+        items = _lay_out(pack, composed, attached, theme, paper, render,
+                         first_page=front.page_count + 1)
+        numbered = _numbers(front, items, pack.notes_at_end)
+        entries = _entries(pack, composed, attached, numbered)
+        final = contents(entries)
+        if final.page_count == front.page_count:
+            front = final
+            break
+        front = final  # the contents grew or shrank: lay the items out again
+    else:  # pragma: no cover - would need a contents page that never settles
+        raise BriefingError.at(pack.shown, None, "the contents page does not settle")
+
+    parts: list[Placed] = [Placed(front, "contents")]
+    headers: list[str] = [pack.title] * front.page_count
+    for item in items:
+        parts.extend(item.parts)
+        headers.extend([item.header] * sum(p.page_count for p in item.parts))
+    if pack.notes_at_end:
+        for item in items:
+            if item.end_notes is not None:
+                parts.append(item.end_notes)
+                headers.extend([item.header] * item.end_notes.page_count)
+    outline = (
+        OutlineEntry("Contents", "contents", "contents"),
+        *(OutlineEntry(item.title, item.namespace, "start", item.outline) for item in items),
+    )
+    return SharedPack(pack, tuple(parts), tuple(headers), outline)
+
+
+def _lay_out(pack: Pack, composed: dict[int, Composed], attached: dict[int, RenderedPart],
+             theme: Theme, paper: Paper, render, first_page: int) -> list[LaidOutItem]:  # type: ignore[no-untyped-def]
+    items: list[LaidOutItem] = []
+    current = first_page
+    for index, item in enumerate(pack.items):
+        namespace = f"item-{index + 1}"
+        if item.kind == "pdf":
+            part = attached[index]
+            part = replace(part, anchors={**part.anchors, "start": part.anchors["page-0"]})
+            items.append(LaidOutItem(namespace, item.title or "", (Placed(part, namespace),),
+                                     None, "", (), None))
+            current += part.page_count
+            continue
+        doc = composed[index]
+        title = item.title or doc.document.title
+        body = render(_render(
+            theme, "pack_body.html.j2", doc, part_linker("body"), pack=pack, item_title=title,
+            css=_css(theme, "body", _page_css(paper, current) + "\n" + theme.stylesheet("pack.css")),
+        ), f"{namespace} body")
+        body = replace(body, anchors={**body.anchors, "start": body.anchors["doc-start"]})
+        current += body.page_count
+        notes = None
+        if doc.notes:
+            notes = Placed(render(_render(
+                theme, "pack_notes.html.j2", doc, part_linker("notes"), item_title=title,
+                css=_css(theme, "notes", _page_css(paper)),
+            ), f"{namespace} notes"), namespace)
+        own = [Placed(body, namespace)]
+        if notes is not None and not pack.notes_at_end:
+            own.append(notes)
+            current += notes.page_count
+        outline = [
+            OutlineEntry(section.title, namespace, section.id, tuple(
+                OutlineEntry(q.question, namespace, f"q-{q.id}") for q in section.questions))
+            for section in doc.document.sections
+        ]
+        if notes is not None:
+            outline.append(OutlineEntry("Notes", namespace, "notes"))
+        items.append(LaidOutItem(namespace, title, tuple(own),
+                                 notes if pack.notes_at_end else None, doc.document.title,
+                                 tuple(outline), doc))
+    return items
+
+
+def _numbers(front: RenderedPart, items: list[LaidOutItem],
+             notes_at_end: bool) -> dict[tuple[str, str], int]:
+    """The printed page number of every anchor after the cover, keyed by (namespace, anchor)."""
+    order: list[Placed] = [Placed(front, "contents")]
+    for item in items:
+        order.extend(item.parts)
+    if notes_at_end:
+        order.extend(item.end_notes for item in items if item.end_notes is not None)
+    numbers: dict[tuple[str, str], int] = {}
+    page = 1
+    for placed in order:
+        for name, anchor in placed.part.anchors.items():
+            numbers.setdefault((placed.namespace, name), page + anchor.page)
+        page += placed.page_count
+    return numbers
+
+
+def _entries(pack: Pack, composed: dict[int, Composed], attached: dict[int, RenderedPart],
+             numbers: dict[tuple[str, str], int] | None) -> list[ContentsEntry]:
+    def page(namespace: str, anchor: str) -> str:
+        return str(numbers[(namespace, anchor)]) if numbers else "000"
+
+    def href(namespace: str, anchor: str) -> str:
+        return f"{XREF_SCHEME}:{namespace}/{anchor}"
+
+    entries = []
+    for index, item in enumerate(pack.items):
+        namespace = f"item-{index + 1}"
+        if item.kind == "pdf":
+            entries.append(ContentsEntry(item.title or "", href(namespace, "start"),
+                                         page(namespace, "start")))
+            continue
+        doc = composed[index]
+        children = tuple(
+            ContentsEntry(q.question, href(namespace, f"q-{q.id}"), page(namespace, f"q-{q.id}"))
+            for q in doc.document.questions
+        )
+        entries.append(ContentsEntry(item.title or doc.document.title, href(namespace, "start"),
+                                     page(namespace, "start"), children))
+    return entries
+
+
+def render_covers(pack: Pack, recipients: Sequence[Recipient | None], project: Path,
+                  paper: Paper, theme: Theme) -> list[Placed]:
+    """Every copy's cover from one WeasyPrint run (a supplied cover PDF is shared)."""
+    if pack.cover is not None:
+        part = supplied_pdf(pack.cover, _shown(pack.cover), name="cover")
+        part = replace(part, anchors={"cover-0": Anchor(0, 0.0, part.page_sizes[0][1])})
+        return [Placed(part, "cover", label="Cover") for _ in recipients]
+    css = _css(theme, "cover", _page_css(paper) + "\n" + theme.stylesheet("pack.css"))
+    html = theme.environment().get_template("pack_cover.html.j2").render(
+        pack=pack, recipients=recipients, css=css)
+    part = render_pdf(html, name="covers", base=pack.path.parent, project=project,
+                      shown=pack.shown)
+    starts = [part.anchors[f"cover-{i}"].page for i in range(len(recipients))]
+    ends = [*starts[1:], part.page_count]
+    placed = []
+    for i, (start, end) in enumerate(zip(starts, ends, strict=True)):
+        own = replace(part, anchors={**part.anchors, "cover-0": part.anchors[f"cover-{i}"]})
+        placed.append(Placed(own, "cover", label="Cover", pages=tuple(range(start, end))))
+    return placed
+
+
+def render_folios(shared: SharedPack, covers: Sequence[Placed],
+                  recipients: Sequence[Recipient | None], theme: Theme,
+                  project: Path) -> list[Placed]:
+    """Headers and footers of every copy, from one WeasyPrint run."""
+    pack = shared.pack
+    sizes = [size for placed in shared.parts for size in placed.page_sizes]
+    pages: list[FolioPage] = []
+    spans: list[tuple[int, ...]] = []
+    distinct = recipients if pack.personalise_footer else recipients[:1]
+    for recipient in distinct:
+        start = len(pages)
+        numbers = page_numbers([*covers[:1], *shared.parts])[covers[0].page_count:]
+        total = max((n for n in numbers if n is not None), default=0)
+        prepared = ""
+        if recipient is not None and pack.personalise_footer:
+            prepared = f"Prepared for {recipient.name}"
+            if recipient.organisation:
+                prepared += f", {recipient.organisation}"
+            prepared += " · "
+        for (width, height), number, header in zip(sizes, numbers, shared.headers, strict=True):
+            pages.append(FolioPage(width, height, header, f"{prepared}Page {number} of {total}",
+                                   pack.classification))
+        spans.append(tuple(range(start, len(pages))))
+    part = render_pdf(folio_html(pages, theme, pack.lang), name="folio", base=pack.path.parent,
+                      project=project, shown=pack.shown)
+    folios = [Placed(part, "folio", pages=span) for span in spans]
+    return folios if pack.personalise_footer else folios * len(recipients)
+
+
+def pack_metadata(pack: Pack, recipient: Recipient | None) -> Metadata:
+    import hashlib
+
+    from . import __version__
+
+    digest = hashlib.sha256(b"briefing pack " + __version__.encode() + b"\0" + pack.source)
+    if recipient is not None:
+        digest.update(repr(recipient.fields).encode())
+    return Metadata(
+        title=pack.title, subject=pack.subtitle, author=pack.organisation, lang=pack.lang,
+        date=source_date(pack), identifier=digest.digest()[:16],  # type: ignore[arg-type]
+        keywords=f"Prepared for {recipient.name}" if recipient else None,
+    )
+
+
+@dataclass(frozen=True)
+class PackCopy:
+    recipient: Recipient | None
+    pdf: Path
+    pages: int
+    size: int
+
+
+def build_pack(pack: Pack, *, project: Path, out_dir: Path, paper: str = "a4") -> list[PackCopy]:
+    """Write the pack, or one copy per recipient plus a manifest, under `out_dir/packs/`."""
+    if paper not in PAPERS:
+        raise BriefingError.at(pack.shown, None, f"unknown paper size {paper!r}")
+    sheet = PAPERS[paper]
+    theme = theme_for(project)
+    shared = render_shared(pack, project, sheet, theme)
+    recipients: list[Recipient | None] = list(pack.recipients) or [None]
+    covers = render_covers(pack, recipients, project, sheet, theme)
+    folios = render_folios(shared, covers, recipients, theme, project)
+    cache: ReaderCache = {}
+    name = safe_name(pack.name)
+    copies: list[PackCopy] = []
+    targets = recipient_files(out_dir / "packs" / name, pack.recipients) if pack.recipients \
+        else [out_dir / "packs" / f"{name}.pdf"]
+    for recipient, cover, folio, target in zip(recipients, covers, folios, targets, strict=True):
+        outline = (OutlineEntry("Cover", "cover", "cover-0"), *shared.outline)
+        pdf = assemble([cover, *shared.parts], outline, pack_metadata(pack, recipient), folio,
+                       cache)
+        write_atomic(target, pdf)
+        copies.append(PackCopy(recipient, target, cover.page_count + sum(
+            p.page_count for p in shared.parts), len(pdf)))
+    if pack.recipients:
+        write_manifest(out_dir / "packs" / name / "manifest.csv", copies)
+    return copies
+
+
+def recipient_files(folder: Path, recipients: Sequence[Recipient]) -> list[Path]:
+    """Safe, distinct file names from recipients' names (and organisations on a clash)."""
+    taken: set[str] = set()
+    files = []
+    for recipient in recipients:
+        stem = safe_name(recipient.name.lower())
+        if stem in taken and recipient.organisation:
+            stem = safe_name(f"{recipient.name}-{recipient.organisation}".lower())
+        candidate, n = stem, 2
+        while candidate in taken:
+            candidate, n = f"{stem}-{n}", n + 1
+        taken.add(candidate)
+        files.append(folder / f"{candidate}.pdf")
+    return files
+
+
+def write_manifest(path: Path, copies: Sequence[PackCopy]) -> None:
+    """recipient, organisation, email, file, size: ready for a mail merge."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["recipient", "organisation", "email", "file", "size"])
+    for copy in copies:
+        assert copy.recipient is not None
+        writer.writerow([copy.recipient.name, copy.recipient.organisation or "",
+                         copy.recipient.email or "", copy.pdf.name, copy.size])
+    write_atomic(path, buffer.getvalue().encode("utf-8"))
