@@ -6,7 +6,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-
 #: characters that reorder or break the displayed text: bidi embeddings, overrides and isolates,
 #: and the Unicode line and paragraph separators
 INVISIBLE_CONTROLS = frozenset(

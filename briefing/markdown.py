@@ -9,17 +9,19 @@ knows whether a target is in the same rendered part (a PDF part, or the one HTML
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from html import escape
+from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 
 from .errors import BriefingError, Problem
-from .model import Document, Text
+from .model import Document, Text, by_line, inside_project
 
 #: href for an anchor name: `#name` inside one rendered part, something else across parts
 Linker = Callable[[str], str]
@@ -27,8 +29,14 @@ Linker = Callable[[str], str]
 #: the scheme of cross-part references; the assembler turns them into PDF destinations
 XREF_SCHEME = "x-briefing"
 _BAD_SCHEMES = re.compile(r"^\s*(javascript|vbscript|file|data|x-briefing)\s*:", re.IGNORECASE)
-#: markdown-it's own limit; deeper structures would be dropped silently, so they are refused
-MAX_NESTING = 20
+#: Block quotes and lists inside each other. markdown-it silently drops everything below its
+#: own `maxNesting` token level (one level per quote, two per list), so that is set well above
+#: what this limit lets through, and deeper Markdown is refused with its line instead.
+MAX_NESTING = 10
+_MARKDOWN_IT_NESTING = 4 * MAX_NESTING + 20
+_CONTAINERS = {"blockquote_open", "bullet_list_open", "ordered_list_open"}
+#: images WeasyPrint draws; anything else would be left out of the PDF without a word
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp")
 
 
 def _validate_link(url: str) -> bool:
@@ -43,7 +51,7 @@ def _parser() -> MarkdownIt:
     # Definitions are gathered per document here, not per answer, so the plugin's own
     # per-text collection (which drops definitions not called in the same text) is off.
     md.disable("footnote_tail")
-    md.options["maxNesting"] = MAX_NESTING + 10
+    md.options["maxNesting"] = _MARKDOWN_IT_NESTING
     md.validateLink = _validate_link  # type: ignore[method-assign]
     md.add_render_rule("footnote_ref", _render_footnote_ref)
     return md
@@ -64,6 +72,10 @@ def _render_footnote_ref(
 
 
 _MD = _parser()
+#: the same grammar with every link destination allowed: only used to find images to check,
+#: so `![](file:///etc/passwd)` is reported instead of quietly printed as text
+_CHECK_MD = _parser()
+_CHECK_MD.validateLink = lambda url: True  # type: ignore[method-assign]
 
 
 @dataclass(frozen=True)
@@ -109,10 +121,33 @@ class _Parsed:
     inline_notes: dict[int, str]
 
 
-def _parse(text: Text, shown: str, problems: list[Problem]) -> _Parsed:
+@dataclass(frozen=True)
+class _Where:
+    """Where the texts of one document are: for messages and for resolving images."""
+
+    shown: str
+    base: Path
+    project: Path
+
+
+def _inline(tokens: Sequence[Token], first_line: int) -> Iterator[tuple[Token, int]]:
+    """Inline tokens of block-level tokens, each with its own line (line breaks counted)."""
+    for token in tokens:
+        if token.type != "inline":
+            continue
+        line = first_line + (token.map[0] if token.map else 0)
+        for child in token.children or []:
+            yield child, line
+            if child.type in ("softbreak", "hardbreak"):
+                line += 1
+
+
+def _parse(text: Text, where: _Where, problems: list[Problem]) -> _Parsed:
+    shown = where.shown
     env: dict[str, Any] = {}
     tokens = _MD.parse(text.source, env)
     _check_nesting(tokens, text, shown, problems)
+    _check_images(text, where, problems)
     body: list[Token] = []
     definitions: dict[str, tuple[list[Token], int]] = {}
     refs: list[tuple[Token, int]] = []
@@ -136,32 +171,101 @@ def _parse(text: Text, shown: str, problems: list[Problem]) -> _Parsed:
             inside.append(token)
         else:
             body.append(token)
-            if token.type == "inline":
-                line = text.line + (token.map[0] if token.map else 0)
-                refs.extend((child, line) for child in token.children or []
-                            if child.type == "footnote_ref")
+    refs.extend((child, line) for child, line in _inline(body, text.line)
+                if child.type == "footnote_ref")
     notes_list = env.get("footnotes", {}).get("list", {})
     inline_notes = {i: n["content"] for i, n in notes_list.items() if "content" in n}
     return _Parsed(text, body, definitions, refs, inline_notes)
 
 
 def _check_nesting(tokens: list[Token], text: Text, shown: str, problems: list[Problem]) -> None:
+    """Quotes and lists deeper than MAX_NESTING are an error, never text that disappears."""
+    depth = 0
     for token in tokens:
-        if token.level > MAX_NESTING:
+        if token.type in _CONTAINERS:
+            depth += 1
+        elif token.type.replace("_close", "_open") in _CONTAINERS:
+            depth -= 1
+        # The second test is a safety net: markdown-it stops one level short of its limit.
+        if depth > MAX_NESTING or token.level >= _MARKDOWN_IT_NESTING - 1:
             line = text.line + (token.map[0] if token.map else 0)
-            problems.append(
-                Problem(shown, line, f"Markdown is nested more than {MAX_NESTING} levels deep")
-            )
+            problems.append(Problem(
+                shown, line, f"Markdown quotes and lists are nested more than {MAX_NESTING} "
+                "levels deep; flatten them",
+            ))
             return
+
+
+def _check_images(text: Text, where: _Where, problems: list[Problem]) -> None:
+    """Every image must be a file inside the project: the builder reads nothing else."""
+    if "![" not in text.source:
+        return
+    for token, line in _inline(_CHECK_MD.parse(text.source, {}), text.line):
+        if token.type == "image":
+            problem = image_problem(str(token.attrs.get("src", "")), where.base, where.project)
+            if problem:
+                problems.append(Problem(where.shown, line, problem))
+
+
+def image_problem(src: str, base: Path, project: Path) -> str | None:
+    """Why an image source cannot be used, or None when it is a file inside the project."""
+    split = urlsplit(src)
+    scheme = split.scheme.lower()
+    if scheme in ("http", "https") or (not scheme and split.netloc):
+        return (f"image `{src}` is on the network, and briefing never downloads anything: "
+                "save the image in the project and give its relative path")
+    if scheme:
+        return (f"image `{src}`: `{scheme}:` addresses are not allowed; give the relative path "
+                "of a file in the project")
+    path = unquote(split.path)
+    if not path:
+        return "image has no file name"
+    resolved = inside_project(path, base, project)
+    if resolved is None:
+        return (f"image `{src}` is outside the project; images must be files in the project "
+                "folder, given by a relative path")
+    if not resolved.is_file():
+        shown = resolved.relative_to(project.resolve())
+        return f"image `{src}` does not exist (looked for {shown})"
+    if resolved.suffix.lower() not in IMAGE_SUFFIXES:
+        return f"image `{src}` is not a {', '.join(s[1:] for s in IMAGE_SUFFIXES)} file"
+    return None
+
+
+def _calls_in_note(
+    parsed: _Parsed, where: _Where, warnings: list[Problem], problems: list[Problem]
+) -> None:
+    for token, line in parsed.refs:
+        _call_in_note(token, line, where, warnings, problems)
+
+
+def _call_in_note(
+    token: Token, line: int, where: _Where, warnings: list[Problem], problems: list[Problem]
+) -> None:
+    """Notes are not numbered inside notes: a labelled call prints as typed, an inline one
+    would lose its text, so that one is an error."""
+    if token.type != "footnote_ref":
+        return
+    label = token.meta.get("label")
+    if label is None:
+        problems.append(Problem(where.shown, line, "a footnote cannot contain an inline "
+                                "footnote (`^[...]`); write the text into the note itself"))
+    else:
+        warnings.append(Problem(where.shown, line, f"footnote call [^{label}] inside a "
+                                "footnote is printed as typed, not as a note", "warning"))
 
 
 def compose(document: Document) -> Composed:
     """Parse every answer and intro, then number the footnotes in order of first call."""
     problems: list[Problem] = []
     shown = document.shown
+    base = document.path.parent
+    where = _Where(shown, base, document.project or base)
+    warnings = list(document.warnings)
     definitions: dict[str, tuple[Prose, int]] = {}
     for footnote in document.footnotes:
-        parsed = _parse(footnote.text, shown, problems)
+        parsed = _parse(footnote.text, where, problems)
+        _calls_in_note(parsed, where, warnings, problems)
         definitions[footnote.label] = (Prose(tuple(parsed.tokens)), footnote.text.line)
 
     parsed_answers: dict[str, _Parsed] = {}
@@ -169,14 +273,16 @@ def compose(document: Document) -> Composed:
     in_order: list[_Parsed] = []
     for section in document.sections:
         if section.intro:
-            parsed_intros[section.id] = _parse(section.intro, shown, problems)
+            parsed_intros[section.id] = _parse(section.intro, where, problems)
             in_order.append(parsed_intros[section.id])
         for question in section.questions:
-            parsed_answers[question.id] = _parse(question.answer, shown, problems)
+            parsed_answers[question.id] = _parse(question.answer, where, problems)
             in_order.append(parsed_answers[question.id])
 
     for parsed in in_order:
         for label, (tokens, line) in parsed.definitions.items():
+            for child, call_line in _inline(tokens, parsed.text.line):
+                _call_in_note(child, call_line, where, warnings, problems)
             if label in definitions:
                 problems.append(Problem(
                     shown, line,
@@ -194,7 +300,8 @@ def compose(document: Document) -> Composed:
             if ref_label is None:
                 number = len(calls) + 1
                 content = parsed.inline_notes.get(token.meta["id"], "")
-                inner = _parse(Text(content, line), shown, problems)
+                inner = _parse(Text(content, line), where, problems)
+                _calls_in_note(inner, where, warnings, problems)
                 bodies[number] = (None, Prose(tuple(inner.tokens)))
             elif ref_label in numbers:
                 number = numbers[ref_label]
@@ -210,15 +317,15 @@ def compose(document: Document) -> Composed:
             token.meta["number"] = number
             token.meta["call"] = call
 
-    warnings = list(document.warnings)
     for label, (_, line) in definitions.items():
         if label not in numbers:
             warnings.append(Problem(
                 shown, line, f"footnote [^{label}] is defined but never used", "warning"
             ))
     if any(p.is_error for p in problems):
-        raise BriefingError(problems)
+        raise BriefingError(sorted([*problems, *warnings], key=by_line))
     warnings.extend(problems)
+    warnings.sort(key=by_line)
 
     notes = tuple(
         Note(number=n, label=bodies[n][0], body=bodies[n][1], calls=tuple(calls[n]))
