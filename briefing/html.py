@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from markupsafe import Markup
 
 from .markdown import XREF_SCHEME, Composed, Linker
+from .scripts import segment_html
 from .theme import Theme
 
 PT_PER_MM = 72 / 25.4
@@ -97,9 +98,10 @@ def _render(
     answers = {qid: Markup(prose.html(linker)) for qid, prose in composed.answers.items()}
     intros = {sid: Markup(prose.html(linker)) for sid, prose in composed.intros.items()}
     notes = [(note, Markup(note.body.html(linker))) for note in composed.notes]
-    return theme.environment().get_template(template).render(
+    # Line-break opportunities between Khmer words: in the HTML only, never in the content.
+    return segment_html(theme.environment().get_template(template).render(
         doc=document, answers=answers, intros=intros, notes=notes, link=linker, **context
-    )
+    ))
 
 
 def cover_html(composed: Composed, theme: Theme, paper: Paper) -> str:
@@ -135,6 +137,6 @@ def folio_html(pages: Sequence[FolioPage], theme: Theme, lang: str) -> str:
     sheets = [
         (page, sizes[(page.width_pt, page.height_pt)], page.height_pt) for page in pages
     ]
-    return theme.environment().get_template("folio.html.j2").render(
+    return segment_html(theme.environment().get_template("folio.html.j2").render(
         pages=sheets, lang=lang, css=_css(theme, "folio", page_rules)
-    )
+    ))

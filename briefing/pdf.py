@@ -92,6 +92,9 @@ def render_pdf(html: str, *, name: str, base: Path, project: Path, shown: str) -
     """Lay out and write one part; WeasyPrint is imported here so `check` never pays for it."""
     import weasyprint
 
+    from .scripts import install_actual_text
+
+    install_actual_text()  # extracted Khmer text equals the source (see scripts.py)
     LOG.info("%s: rendering %s", shown, name)
     fetcher = _fetcher_class()(project)
     with _collect_weasyprint_warnings() as collector:
