@@ -69,11 +69,27 @@ def find_project(start: Path | None = None) -> Path:
 
 
 def discover(project: Path) -> list[Path]:
-    """Every document in `content/` and every pack in `content/packs/`, in a stable order."""
-    documents = sorted(p for p in (project / "content").glob("*.yaml") if p.is_file())
+    """Every document in `content/` and every pack in `content/packs/`, in a stable order.
+
+    Hidden files (editor backups, `.name.yaml`) are skipped; name them to build them anyway.
+    """
+    documents = sorted(p for p in (project / "content").glob("*.yaml") if _visible_file(p))
     packs = sorted(p for p in (project / "content" / "packs").glob("*.yaml")
-                   if p.is_file() and is_pack(load(p, _shown(p))))
+                   if _visible_file(p) and _maybe_pack(p))
     return documents + packs
+
+
+def _visible_file(path: Path) -> bool:
+    return path.is_file() and not path.name.startswith(".")
+
+
+def _maybe_pack(path: Path) -> bool:
+    """A pack, or a broken file in packs/: its problems are reported when it is checked or
+    built, and never stop the other documents from being found."""
+    try:
+        return is_pack(load(path, _shown(path)))
+    except BriefingError:
+        return True
 
 
 def _shown(path: Path) -> str:
@@ -96,15 +112,28 @@ def prepare(path: Path, project: Path) -> Composed:
 def check(
     paths: Sequence[Path] | None = None, *, project: Path | None = None
 ) -> CheckResult:
+    """Validate without rendering (WeasyPrint is never imported): every problem of every file."""
     project = project or find_project()
     documents = tuple(paths) if paths else tuple(discover(project))
+    if not documents:
+        raise BriefingError.at(project / "content", None, "no documents (*.yaml) to check")
     problems: list[Problem] = []
     for path in documents:
         try:
-            problems.extend(prepare(path, project).warnings)
+            problems.extend(check_path(path, project))
         except BriefingError as error:
             problems.extend(error.problems)
     return CheckResult(documents, tuple(problems))
+
+
+def check_path(path: Path, project: Path) -> tuple[Problem, ...]:
+    """The warnings of one document or pack; its errors raise BriefingError."""
+    shown = _shown(path)
+    loaded = load(path, shown)
+    if is_pack(loaded):
+        validate_pack(loaded, project, shown)
+        return loaded.warnings
+    return prepare(path, project).warnings
 
 
 def build(
@@ -123,13 +152,44 @@ def build(
         raise BriefingError.at(project / "content", None, "no documents (*.yaml) to build")
     outputs: list[Output] = []
     failures: list[tuple[Path, BriefingError]] = []
+    clashes = _name_clashes(documents)
     for path in documents:
         try:
+            if path in clashes:
+                raise clashes[path]
             outputs.extend(build_path(path, project=project, out_dir=out_dir, paper=paper,
                                       strict=strict))
         except BriefingError as error:
             failures.append((path, error))
+        except OSError as exc:
+            where = f" {exc.filename}" if exc.filename else ""
+            failures.append((path, BriefingError.at(
+                _shown(path), None, f"cannot write the output:{where}: {exc.strerror or exc}")))
+        except Exception as exc:  # one broken document must not stop the others
+            LOG.debug("unexpected error building %s", path, exc_info=True)
+            failures.append((path, BriefingError.at(
+                _shown(path), None,
+                f"internal error ({type(exc).__name__}: {exc}); please report it with this file",
+            )))
     return BuildResult(tuple(outputs), tuple(failures))
+
+
+def _name_clashes(documents: Sequence[Path]) -> dict[Path, BriefingError]:
+    """Output names come from file names made safe (`a b.yaml` and `a-b.yaml` both give
+    `a-b`), and case-insensitive disks fold case: a later file would overwrite an earlier
+    one's PDF, so it fails instead. Packs write under `packs/`, a namespace of their own."""
+    taken: dict[tuple[str, bool], Path] = {}
+    clashes: dict[Path, BriefingError] = {}
+    for path in documents:
+        name = safe_name(path.stem)
+        key = (name.casefold(), path.parent.name == "packs")
+        if key in taken and taken[key].resolve() != path.resolve():
+            clashes[path] = BriefingError.at(
+                _shown(path), None, f"its output name `{name}` is already used by "
+                f"{_shown(taken[key])}; rename one of the two files",
+            )
+        taken.setdefault(key, path)
+    return clashes
 
 
 def build_path(
