@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from .errors import BriefingError, Problem
+from .errors import BriefingError, Problem, printable
 
 
 def _console(stderr: bool = False):  # type: ignore[no-untyped-def]
@@ -43,7 +43,8 @@ def _paths(files: tuple[str, ...]) -> list[Path]:
     paths = [Path(f) for f in files]
     for path in paths:
         if not path.is_file():
-            raise click.BadParameter(f"{path}: no such file", param_hint="FILES")
+            raise click.BadParameter(f"{printable(str(path))}: no such file",
+                                     param_hint="FILES")
     return paths
 
 
@@ -54,7 +55,7 @@ def _project(files: list[Path]) -> Path:
     try:
         return find_project(start)
     except BriefingError as error:
-        raise click.UsageError(str(error)) from None
+        raise click.UsageError(printable(str(error))) from None
 
 
 @cli.command()
@@ -92,15 +93,18 @@ def build(ctx: click.Context, files: tuple[str, ...], out_dir: Path | None, pape
         _report(failure.problems)
         click.echo(f"failed: {_display(path)}", err=True)
     if result.failures:
-        click.echo(f"{len(result.outputs)} built, {len(result.failures)} failed", err=True)
+        names = ", ".join(_display(path) for path, _ in result.failures)
+        click.echo(f"{len(result.outputs)} built, {len(result.failures)} failed: {names}",
+                   err=True)
         sys.exit(1)
 
 
 def _display(path: Path) -> str:
+    """A path for the terminal: relative when possible, control characters escaped."""
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return printable(str(path.resolve().relative_to(Path.cwd().resolve())))
     except ValueError:
-        return str(path)
+        return printable(str(path))
 
 
 class _nothing:
@@ -125,23 +129,29 @@ def check(files: tuple[str, ...], strict: bool, fmt: str) -> None:
     try:
         result = api.check(paths or None, project=project)
     except BriefingError as error:
-        _report(error.problems)
-        sys.exit(1)
+        result = api.CheckResult((), error.problems)
+    failed = result.failed(strict)
     if fmt == "json":
         click.echo(json.dumps({
-            "documents": [str(p) for p in result.documents],
+            "documents": [_display(p) for p in result.documents],
             "problems": [
-                {"path": str(p.path), "line": p.line, "severity": p.severity,
-                 "message": p.message}
+                {"path": printable(str(p.path)), "line": p.line, "severity": p.severity,
+                 "message": printable(p.message)}
                 for p in result.problems
             ],
-            "ok": not result.failed(strict),
+            "ok": not failed,
         }, ensure_ascii=False, indent=2))
     else:
         _report(result.problems)
-        if not result.failed(strict):
-            click.echo(f"{len(result.documents)} document(s) OK", err=True)
-    sys.exit(1 if result.failed(strict) else 0)
+        errors = sum(p.is_error for p in result.problems)
+        warnings = len(result.problems) - errors
+        count = f"{len(result.documents)} document(s)"
+        if result.problems:
+            click.echo(f"{count}: {errors} error(s), {warnings} warning(s)"
+                       f"{' (--strict: warnings fail)' if strict and warnings else ''}", err=True)
+        else:
+            click.echo(f"{count} OK", err=True)
+    sys.exit(1 if failed else 0)
 
 
 def main() -> None:
