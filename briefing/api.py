@@ -305,13 +305,13 @@ def outline(composed: Composed) -> list[OutlineEntry]:
     return entries
 
 
-def source_date(document: Document) -> dt.datetime | None:
+def source_date(content_date: dt.date | None) -> dt.datetime | None:
     """SOURCE_DATE_EPOCH when set, else the content's own date; never the clock."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch and epoch.strip().isdigit():
         return dt.datetime.fromtimestamp(int(epoch), dt.UTC)
-    if document.date is not None:
-        return dt.datetime.combine(document.date, dt.time(0, 0), dt.UTC)
+    if content_date is not None:
+        return dt.datetime.combine(content_date, dt.time(0, 0), dt.UTC)
     return None
 
 
@@ -324,7 +324,7 @@ def metadata(document: Document) -> Metadata:
         subject=document.subtitle,
         author=document.organisation,
         lang=document.lang,
-        date=source_date(document),
+        date=source_date(document.date),
         identifier=digest[:16],
     )
 

@@ -75,7 +75,9 @@ def validate_pack(loaded: Loaded, project: Path, shown: str) -> Pack:
     check = _Checker(shown)
     root = loaded.root
     if not isinstance(root, Mapping):
-        raise BriefingError.at(shown, root.line, "a pack must be a mapping with `title` and `items`")
+        raise BriefingError.at(
+            shown, root.line, "a pack must be a mapping with `title` and `items`"
+        )
     top = check.fields(root, _PACK_KEYS, "the pack")
     base = loaded.path.parent
 

@@ -16,15 +16,18 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+from markupsafe import Markup
 
 from .api import _shown, prepare, source_date, supplied_pdf
 from .assemble import Metadata, OutlineEntry, Placed, ReaderCache, assemble, page_numbers
 from .errors import BriefingError
 from .html import PAPERS, FolioPage, Paper, _css, _page_css, _render, folio_html, part_linker
 from .markdown import XREF_SCHEME, Composed
+from .model import slugify
 from .output import safe_name, write_atomic
 from .pack import Pack, Recipient
 from .pdf import Anchor, RenderedPart, render_pdf
@@ -64,6 +67,14 @@ class SharedPack:
     outline: tuple[OutlineEntry, ...]
 
 
+Render = Callable[[str, str], RenderedPart]
+
+
+def pack_css(theme: Theme, part: str, paper: Paper, first_page: int | None = None) -> Markup:
+    """A part's stylesheets plus the pack's own, for the given paper and first page number."""
+    return _css(theme, part, _page_css(paper, first_page) + "\n" + theme.stylesheet("pack.css"))
+
+
 def render_shared(pack: Pack, project: Path, paper: Paper, theme: Theme) -> SharedPack:
     composed = {
         i: prepare(item.path, project) for i, item in enumerate(pack.items)
@@ -75,9 +86,8 @@ def render_shared(pack: Pack, project: Path, paper: Paper, theme: Theme) -> Shar
         return render_pdf(html, name=name, base=base, project=project, shown=pack.shown)
 
     def contents(entries: Sequence[ContentsEntry]) -> RenderedPart:
-        css = _css(theme, "body", _page_css(paper) + "\n" + theme.stylesheet("pack.css"))
         html = theme.environment().get_template("pack_contents.html.j2").render(
-            pack=pack, entries=entries, css=css)
+            pack=pack, entries=entries, css=pack_css(theme, "body", paper))
         return render(html, "contents")
 
     attached = {
@@ -116,7 +126,7 @@ def render_shared(pack: Pack, project: Path, paper: Paper, theme: Theme) -> Shar
 
 
 def _lay_out(pack: Pack, composed: dict[int, Composed], attached: dict[int, RenderedPart],
-             theme: Theme, paper: Paper, render, first_page: int) -> list[LaidOutItem]:  # type: ignore[no-untyped-def]
+             theme: Theme, paper: Paper, render: Render, first_page: int) -> list[LaidOutItem]:
     items: list[LaidOutItem] = []
     current = first_page
     for index, item in enumerate(pack.items):
@@ -132,7 +142,7 @@ def _lay_out(pack: Pack, composed: dict[int, Composed], attached: dict[int, Rend
         title = item.title or doc.document.title
         body = render(_render(
             theme, "pack_body.html.j2", doc, part_linker("body"), pack=pack, item_title=title,
-            css=_css(theme, "body", _page_css(paper, current) + "\n" + theme.stylesheet("pack.css")),
+            css=pack_css(theme, "body", paper, current),
         ), f"{namespace} body")
         body = replace(body, anchors={**body.anchors, "start": body.anchors["doc-start"]})
         current += body.page_count
@@ -140,7 +150,7 @@ def _lay_out(pack: Pack, composed: dict[int, Composed], attached: dict[int, Rend
         if doc.notes:
             notes = Placed(render(_render(
                 theme, "pack_notes.html.j2", doc, part_linker("notes"), item_title=title,
-                css=_css(theme, "notes", _page_css(paper)),
+                css=pack_css(theme, "notes", paper),
             ), f"{namespace} notes"), namespace)
         own = [Placed(body, namespace)]
         if notes is not None and not pack.notes_at_end:
@@ -208,9 +218,8 @@ def render_covers(pack: Pack, recipients: Sequence[Recipient | None], project: P
         part = supplied_pdf(pack.cover, _shown(pack.cover), name="cover")
         part = replace(part, anchors={"cover-0": Anchor(0, 0.0, part.page_sizes[0][1])})
         return [Placed(part, "cover", label="Cover") for _ in recipients]
-    css = _css(theme, "cover", _page_css(paper) + "\n" + theme.stylesheet("pack.css"))
     html = theme.environment().get_template("pack_cover.html.j2").render(
-        pack=pack, recipients=recipients, css=css)
+        pack=pack, recipients=recipients, css=pack_css(theme, "cover", paper))
     part = render_pdf(html, name="covers", base=pack.path.parent, project=project,
                       shown=pack.shown)
     starts = [part.anchors[f"cover-{i}"].page for i in range(len(recipients))]
@@ -261,7 +270,7 @@ def pack_metadata(pack: Pack, recipient: Recipient | None) -> Metadata:
         digest.update(repr(recipient.fields).encode())
     return Metadata(
         title=pack.title, subject=pack.subtitle, author=pack.organisation, lang=pack.lang,
-        date=source_date(pack), identifier=digest.digest()[:16],  # type: ignore[arg-type]
+        date=source_date(pack.date), identifier=digest.digest()[:16],
         keywords=f"Prepared for {recipient.name}" if recipient else None,
     )
 
@@ -306,9 +315,9 @@ def recipient_files(folder: Path, recipients: Sequence[Recipient]) -> list[Path]
     taken: set[str] = set()
     files = []
     for recipient in recipients:
-        stem = safe_name(recipient.name.lower())
+        stem = slugify(recipient.name) or "recipient"
         if stem in taken and recipient.organisation:
-            stem = safe_name(f"{recipient.name}-{recipient.organisation}".lower())
+            stem = slugify(f"{recipient.name} {recipient.organisation}") or stem
         candidate, n = stem, 2
         while candidate in taken:
             candidate, n = f"{stem}-{n}", n + 1

@@ -1,0 +1,220 @@
+"""Packs: several documents and a supplied PDF merged, numbered and linked as one; per-recipient
+copies with a manifest. One pack is built once for the module and read back."""
+
+from __future__ import annotations
+
+import csv
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+import briefing
+from briefing import packbuild
+
+from conftest import pdftotext, write_project
+
+DOC = """\
+title: {title}
+subtitle: Part of the pack
+sections:
+  - title: Questions of {title}
+    questions:
+      - question: Shared question?
+        answer: Answer of {title}.[^n]
+      - question: Second of {title}?
+        answer: More of {title}.
+footnotes:
+  n: Note belonging to {title}.
+"""
+
+PACK = """\
+title: Test Pack
+subtitle: Two documents and an attachment
+date: 2026-05-04
+classification: Restricted
+notes: {notes}
+items:
+  - document: ../alpha.yaml
+  - document: ../beta.yaml
+    title: Beta, as named in the pack
+  - pdf: attached.pdf
+    title: The attachment
+recipients: {recipients}
+personalise_footer: true
+"""
+
+RECIPIENTS = """\
+- name: Alex Example
+  organisation: First Org
+  email: alex@example.org
+- name: Alex Example
+  organisation: Second Org
+  email: alex2@example.org
+- name: "Ada / ../Lovelace"
+  email: ada@example.org
+"""
+
+
+def attachment_pdf() -> bytes:
+    import weasyprint
+
+    return weasyprint.HTML(string="""
+        <style>@page { size: A4; margin: 30mm }</style>
+        <p>ATTACHED PAGE ONE</p><p style="break-before: page">ATTACHED PAGE TWO</p>
+        """).write_pdf()
+
+
+def make_pack(root: Path, notes: str, recipients: str | None) -> Path:
+    files: dict[str, str | bytes] = {
+        "content/alpha.yaml": DOC.format(title="Alpha"),
+        "content/beta.yaml": DOC.format(title="Beta"),
+        "content/packs/attached.pdf": attachment_pdf(),
+        "content/packs/test-pack.yaml": PACK.format(
+            notes=notes, recipients="people.yaml" if recipients else "~"),
+    }
+    if recipients:
+        files["content/packs/people.yaml"] = recipients
+    return write_project(root, files)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[briefing.Output]]:
+    project = make_pack(tmp_path_factory.mktemp("pack"), "at-end", RECIPIENTS)
+    result = briefing.build([project / "content/packs/test-pack.yaml"], project=project)
+    assert result.ok, result.failures
+    return project, list(result.outputs)
+
+
+@pytest.fixture(scope="module")
+def copy(built: tuple[Path, list[briefing.Output]]) -> Path:
+    return built[1][0].pdf
+
+
+@pytest.fixture(scope="module")
+def texts(copy: Path) -> list[str]:
+    count = len(PdfReader(copy).pages)
+    return [pdftotext(copy, "-f", str(i), "-l", str(i)) for i in range(1, count + 1)]
+
+
+def page_of(reader: PdfReader, ref: object) -> int:
+    return next(i for i, p in enumerate(reader.pages) if p.indirect_reference == ref)
+
+
+def test_one_copy_per_recipient_with_safe_distinct_names(built) -> None:  # type: ignore[no-untyped-def]
+    project, outputs = built
+    folder = project / "out" / "packs" / "test-pack"
+    names = sorted(p.name for p in folder.glob("*.pdf"))
+    assert names == ["ada-lovelace.pdf", "alex-example-second-org.pdf", "alex-example.pdf"]
+    assert all(o.pdf.parent == folder for o in outputs)
+    assert not list((project / "out").glob("**/*.tmp"))
+
+
+def test_manifest(built) -> None:  # type: ignore[no-untyped-def]
+    project, _ = built
+    folder = project / "out" / "packs" / "test-pack"
+    rows = list(csv.DictReader((folder / "manifest.csv").open(encoding="utf-8")))
+    assert [r["email"] for r in rows] == ["alex@example.org", "alex2@example.org",
+                                          "ada@example.org"]
+    for row in rows:
+        assert int(row["size"]) == (folder / row["file"]).stat().st_size
+    assert rows[1]["organisation"] == "Second Org"
+
+
+def test_prepared_for_on_cover_and_footer(texts: list[str]) -> None:
+    assert "Prepared for Alex Example, First Org" in " ".join(texts[0].split())
+    assert "Prepared for Alex Example, First Org" in texts[2]
+
+
+def test_continuous_numbers_and_labels(copy: Path, texts: list[str]) -> None:
+    reader = PdfReader(copy)
+    total = len(reader.pages) - 1
+    assert reader.page_labels == ["Cover", *[str(n) for n in range(1, total + 1)]]
+    for number, text in enumerate(texts[1:], start=1):
+        assert f"Page {number} of {total}" in text
+    attached = [i for i, t in enumerate(texts) if "ATTACHED PAGE" in t]
+    assert len(attached) == 2 and all(f"Page {i} of" in texts[i] for i in attached)
+
+
+def test_contents_numbers_and_links(copy: Path, texts: list[str]) -> None:
+    reader = PdfReader(copy)
+    contents = texts[1]
+    assert "Contents" in contents
+    for title in ["Alpha", "Beta, as named in the pack", "The attachment", "Second of Alpha?",
+                  "Second of Beta?"]:
+        assert title in contents
+    links = [a.get_object() for a in reader.pages[1].get("/Annots", [])]
+    targets = sorted({page_of(reader, link["/Dest"][0]) for link in links if "/Dest" in link})
+    starts = [next(i for i, t in enumerate(texts) if marker in t)
+              for marker in ("Answer of Alpha.", "Answer of Beta.", "ATTACHED PAGE ONE")]
+    assert targets == starts
+    checked = 0
+    for line in contents.splitlines():
+        match = re.match(r"^(.*?\?)[\s.]*(\d+)$", line.strip())
+        if match:
+            number = int(match[2])
+            assert reader.page_labels[number] == str(number)
+            assert match[1] in texts[number], (match[1], number)
+            checked += 1
+    assert checked == 4  # every question of both documents
+
+
+def test_outline_per_item(copy: Path) -> None:
+    reader = PdfReader(copy)
+    top = [i.title for i in reader.outline if not isinstance(i, list)]
+    assert top == ["Cover", "Contents", "Alpha", "Beta, as named in the pack", "The attachment"]
+    nested = [i for i in reader.outline if isinstance(i, list)]
+    assert [e.title for e in nested[0] if not isinstance(e, list)] == ["Questions of Alpha",
+                                                                      "Notes"]
+
+
+def test_footnotes_link_within_their_own_document(copy: Path, texts: list[str]) -> None:
+    reader = PdfReader(copy)
+    for name in ("Alpha", "Beta"):
+        call_page = next(i for i, t in enumerate(texts) if f"Answer of {name}." in t)
+        note_page = next(i for i, t in enumerate(texts) if f"Note belonging to {name}." in t)
+        dests = [page_of(reader, a.get_object()["/Dest"][0])
+                 for a in reader.pages[call_page].get("/Annots", []) if "/Dest" in a.get_object()]
+        assert note_page in dests
+    # notes gathered at the end: after the attachment
+    attachment = max(i for i, t in enumerate(texts) if "ATTACHED PAGE" in t)
+    assert all(i > attachment for i, t in enumerate(texts) if "Note belonging to" in t)
+
+
+def test_valid_pdf(copy: Path) -> None:
+    subprocess.run(["qpdf", "--check", str(copy)], check=True, capture_output=True)
+
+
+def test_shared_parts_rendered_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three recipients cost the same WeasyPrint runs as one: covers and folios are batched."""
+    calls: list[str] = []
+    real = packbuild.render_pdf
+
+    def counting(html: str, **kwargs: object) -> object:
+        calls.append(str(kwargs["name"]))
+        return real(html, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(packbuild, "render_pdf", counting)
+    project = make_pack(tmp_path / "three", "after-each", RECIPIENTS)
+    assert briefing.build([project / "content/packs/test-pack.yaml"], project=project).ok
+    with_three = list(calls)
+    calls.clear()
+    single = RECIPIENTS.split("- name: Alex Example\n  organisation: Second Org")[0]
+    project = make_pack(tmp_path / "one", "after-each", single.rsplit("\n", 1)[0] + "\n")
+    assert briefing.build([project / "content/packs/test-pack.yaml"], project=project).ok
+    assert len(with_three) == len(calls)
+    assert with_three.count("covers") == 1
+
+
+def test_pack_without_recipients(tmp_path: Path) -> None:
+    project = make_pack(tmp_path, "after-each", None)
+    result = briefing.build([project / "content/packs/test-pack.yaml"], project=project)
+    assert result.ok, result.failures
+    (output,) = result.outputs
+    assert output.pdf == project / "out" / "packs" / "test-pack.pdf"
+    texts = pdftotext(output.pdf)
+    assert "Prepared for" not in texts
+    # notes after each document: Alpha's notes come before Beta's body
+    assert texts.index("Note belonging to Alpha.") < texts.index("Answer of Beta.")
