@@ -8,9 +8,11 @@ import io
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .assemble import Metadata, OutlineEntry, Placed, assemble, page_numbers
@@ -25,6 +27,9 @@ from .pdf import Anchor, RenderedPart, render_pdf
 from .scripts import missing_glyphs
 from .theme import theme_for
 from .translations import translation_problems
+
+if TYPE_CHECKING:
+    from .batch import JobResult
 
 LOG = logging.getLogger("briefing")
 
@@ -143,35 +148,38 @@ def build(
     out_dir: Path | None = None,
     paper: str = "a4",
     strict: bool = False,
+    jobs: int = 1,
+    executor: Executor | None = None,
+    on_result: Callable[[JobResult], None] | None = None,
 ) -> BuildResult:
-    """Build each document into `out_dir`; one failure does not stop the others."""
+    """Build documents and packs into `out_dir`; one failure does not stop the others.
+
+    With `jobs` > 1 the outputs are built in that many worker processes; any
+    `concurrent.futures` executor (a Dask client's, say) can be given instead, and then `jobs`
+    is how many chunks a pack's recipients are split into.
+    """
+    from .batch import local_executor, plan, run
+
     project = project or find_project()
     out_dir = out_dir or project / "out"
     documents = list(paths) if paths else discover(project)
     if not documents:
         raise BriefingError.at(project / "content", None, "no documents (*.yaml) to build")
-    outputs: list[Output] = []
-    failures: list[tuple[Path, BriefingError]] = []
     clashes = _name_clashes(documents)
-    for path in documents:
-        try:
-            if path in clashes:
-                raise clashes[path]
-            outputs.extend(build_path(path, project=project, out_dir=out_dir, paper=paper,
-                                      strict=strict))
-        except BriefingError as error:
-            failures.append((path, error))
-        except OSError as exc:
-            where = f" {exc.filename}" if exc.filename else ""
-            failures.append((path, BriefingError.at(
-                _shown(path), None, f"cannot write the output:{where}: {exc.strerror or exc}")))
-        except Exception as exc:  # one broken document must not stop the others
-            LOG.debug("unexpected error building %s", path, exc_info=True)
-            failures.append((path, BriefingError.at(
-                _shown(path), None,
-                f"internal error ({type(exc).__name__}: {exc}); please report it with this file",
-            )))
-    return BuildResult(tuple(outputs), tuple(failures))
+    parallel = executor is not None or jobs > 1
+    job_list, failed = plan([p for p in documents if p not in clashes], project=project,
+                            out_dir=out_dir, paper=paper, strict=strict,
+                            workers=max(jobs, 1) if parallel else 1)
+    own = local_executor(jobs) if executor is None and jobs > 1 else None
+    try:
+        results = run(job_list, own or executor, on_result)
+    finally:
+        if own is not None:
+            own.shutdown()
+    outputs = tuple(o for r in results for o in r.outputs)
+    failures = [(path, error) for path, error in clashes.items()]
+    failures += [(r.job.path, BriefingError(r.problems)) for r in [*failed, *results] if r.failed]
+    return BuildResult(outputs, tuple(failures))
 
 
 def _name_clashes(documents: Sequence[Path]) -> dict[Path, BriefingError]:

@@ -283,31 +283,50 @@ class PackCopy:
     size: int
 
 
-def build_pack(pack: Pack, *, project: Path, out_dir: Path, paper: str = "a4") -> list[PackCopy]:
-    """Write the pack, or one copy per recipient plus a manifest, under `out_dir/packs/`."""
+def build_pack(
+    pack: Pack, *, project: Path, out_dir: Path, paper: str = "a4",
+    shared: SharedPack | None = None, indexes: Sequence[int] | None = None,
+) -> list[PackCopy]:
+    """Write the pack, or one copy per recipient plus a manifest, under `out_dir/packs/`.
+
+    A batch build renders `shared` once and gives each worker some recipients (`indexes`);
+    the manifest is then written by the caller, once every chunk is done.
+    """
     if paper not in PAPERS:
         raise BriefingError.at(pack.shown, None, f"unknown paper size {paper!r}")
     sheet = PAPERS[paper]
     theme = theme_for(project)
-    shared = render_shared(pack, project, sheet, theme)
-    recipients: list[Recipient | None] = list(pack.recipients) or [None]
+    if shared is None:
+        shared = render_shared(pack, project, sheet, theme)
+    everyone: list[Recipient | None] = list(pack.recipients) or [None]
+    chosen = list(indexes) if indexes is not None else list(range(len(everyone)))
+    recipients = [everyone[i] for i in chosen]
+    targets = copy_files(pack, out_dir)
     covers = render_covers(pack, recipients, project, sheet, theme)
     folios = render_folios(shared, covers, recipients, theme, project)
     cache: ReaderCache = {}
-    name = safe_name(pack.name)
     copies: list[PackCopy] = []
-    targets = recipient_files(out_dir / "packs" / name, pack.recipients) if pack.recipients \
-        else [out_dir / "packs" / f"{name}.pdf"]
-    for recipient, cover, folio, target in zip(recipients, covers, folios, targets, strict=True):
-        outline = (OutlineEntry("Cover", "cover", "cover-0"), *shared.outline)
+    outline = (OutlineEntry("Cover", "cover", "cover-0"), *shared.outline)
+    for index, recipient, cover, folio in zip(chosen, recipients, covers, folios, strict=True):
         pdf = assemble([cover, *shared.parts], outline, pack_metadata(pack, recipient), folio,
                        cache)
-        write_atomic(target, pdf)
-        copies.append(PackCopy(recipient, target, cover.page_count + sum(
-            p.page_count for p in shared.parts), len(pdf)))
-    if pack.recipients:
-        write_manifest(out_dir / "packs" / name / "manifest.csv", copies)
+        write_atomic(targets[index], pdf)
+        pages = cover.page_count + sum(p.page_count for p in shared.parts)
+        copies.append(PackCopy(recipient, targets[index], pages, len(pdf)))
+    if pack.recipients and indexes is None:
+        write_manifest(manifest_file(pack, out_dir), copies)
     return copies
+
+
+def copy_files(pack: Pack, out_dir: Path) -> list[Path]:
+    name = safe_name(pack.name)
+    if not pack.recipients:
+        return [out_dir / "packs" / f"{name}.pdf"]
+    return recipient_files(out_dir / "packs" / name, pack.recipients)
+
+
+def manifest_file(pack: Pack, out_dir: Path) -> Path:
+    return out_dir / "packs" / safe_name(pack.name) / "manifest.csv"
 
 
 def recipient_files(folder: Path, recipients: Sequence[Recipient]) -> list[Path]:
