@@ -150,17 +150,26 @@ class _Composer(yaml.SafeLoader):
     def __init__(self, stream: str):
         super().__init__(stream)
         self._depth = 0
+        #: where each alias is used: (parent node, item index or key node) -> line
+        self.aliases: dict[tuple[int, object], int] = {}
 
     def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         self._depth += 1
         try:
+            event = self.peek_event()  # type: ignore[no-untyped-call]
             if self._depth > MAX_DEPTH:
-                event = self.peek_event()  # type: ignore[no-untyped-call]
                 raise _TooDeep(event.start_mark.line + 1)
+            if isinstance(event, yaml.AliasEvent) and parent is not None:
+                self.aliases[_slot(parent, index)] = event.start_mark.line + 1
             node: yaml.Node | None = super().compose_node(parent, index)
             return node
         finally:
             self._depth -= 1
+
+
+def _slot(parent: yaml.Node, index: object) -> tuple[int, object]:
+    """A child's place in its parent: PyYAML passes a list index, or the key node of a value."""
+    return (id(parent), index if isinstance(index, int) else id(index))
 
 
 def parse(text: str, shown: str) -> Value:
@@ -173,6 +182,7 @@ def parse_with_warnings(text: str, shown: str) -> tuple[Value, tuple[Problem, ..
         loader = _Composer(text)
         try:
             node = loader.get_single_node()
+            aliases = loader.aliases
         finally:
             loader.dispose()
     except _TooDeep as exc:
@@ -197,7 +207,7 @@ def parse_with_warnings(text: str, shown: str) -> tuple[Value, tuple[Problem, ..
         raise BriefingError.at(
             shown, 1, f"file {what}: expected a mapping with at least `title` and `sections`"
         )
-    state = _State(shown)
+    state = _State(shown, aliases)
     root = _convert(node, state, depth=0, origin=node.start_mark.line + 1)
     if state.problems:
         raise BriefingError(sorted(state.problems, key=_by_line))
@@ -291,8 +301,9 @@ _SCALAR_TAGS = frozenset(
 class _State:
     """What converting one file collects: problems, warnings and the alias budget."""
 
-    def __init__(self, shown: str):
+    def __init__(self, shown: str, aliases: dict[tuple[int, object], int]):
         self.shown = shown
+        self.aliases = aliases
         self.budget = MAX_NODES
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
@@ -323,8 +334,11 @@ def _tag_problem(node: yaml.Node) -> str | None:
             "lists and mappings")
 
 
-def _convert(node: yaml.Node, state: _State, depth: int, origin: int) -> Value:
-    """Nodes to values; `origin` is the line of the top-level entry, named if aliases explode."""
+def _convert(
+    node: yaml.Node, state: _State, depth: int, origin: int, used_at: int | None = None
+) -> Value:
+    """Nodes to values; `origin` is the line of the top-level entry, named if aliases explode;
+    `used_at` the line of the alias when this node is reached through one."""
     line = node.start_mark.line + 1
     state.budget -= 1
     if state.budget < 0:
@@ -335,8 +349,9 @@ def _convert(node: yaml.Node, state: _State, depth: int, origin: int) -> Value:
         )
     if depth > MAX_DEPTH or id(node) in state.open:
         raise BriefingError.at(
-            state.shown, line, "an alias refers to a value that contains it, or aliases nest "
-            f"more than {MAX_DEPTH} levels deep",
+            state.shown, used_at or line,
+            f"an alias refers to a value that contains it, or aliases nest more than {MAX_DEPTH} "
+            "levels deep",
         )
     first = state.once(node)
     if first:
@@ -362,8 +377,9 @@ def _convert(node: yaml.Node, state: _State, depth: int, origin: int) -> Value:
         if isinstance(node, yaml.SequenceNode):
             return Sequence(
                 tuple(
-                    _convert(item, state, depth + 1, _origin(item, depth, origin))
-                    for item in node.value
+                    _convert(item, state, depth + 1, _origin(item, depth, origin),
+                             state.aliases.get(_slot(node, index)))
+                    for index, item in enumerate(node.value)
                 ),
                 line,
             )
@@ -405,7 +421,8 @@ def _mapping(
             )
             continue
         seen[key.text] = key.line
-        items.append((key, _convert(value_node, state, depth + 1, top)))
+        used_at = state.aliases.get(_slot(node, key_node))
+        items.append((key, _convert(value_node, state, depth + 1, top, used_at)))
     if report:
         state.problems.extend(problems)
     return Mapping(tuple(items), node.start_mark.line + 1)
