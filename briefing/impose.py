@@ -149,6 +149,7 @@ def _impose(
             if frame:
                 x, y = transform.apply_on((0.0, 0.0))
                 frames.append(f"{x:.3f} {y:.3f} {w:.3f} {h:.3f} re".encode())
+        out.compress_content_streams(level=9)  # merging leaves the content uncompressed
         if frames:
             append_content(writer, out, b"q 0.6 G 0.4 w\n" + b"\n".join(frames) + b"\nS Q\n")
     _carry_links(reader, writer, annotations, placements)

@@ -4,7 +4,8 @@
 recompresses them, then shares identical objects. The resolution an image needs is worked out
 from where the page actually draws it (the current transformation matrix at each `Do`,
 through form XObjects), so a photo shown as a thumbnail is reduced more than the same photo
-shown full width. Text, vector art, links, outline and labels are untouched; fonts are already
+shown full width. Page content left uncompressed (pypdf's page merging does that) is
+compressed. Text, vector art, links, outline and labels are untouched; fonts are already
 subset by WeasyPrint.
 
 `size_report` says what makes a PDF big (images by name and page, fonts by name), for the
@@ -156,6 +157,9 @@ def optimise_for_screen(pdf: bytes, dpi: int = 150, jpeg_quality: int = 80) -> b
         stream, total = replacement
         if total < _stored_size(original) + _stored_size(_smask(original)):
             writer._replace_object(ref, stream)
+    for page in writer.pages:
+        if any("/Filter" not in cast(StreamObject, c.get_object()) for c in _contents(page)):
+            page.compress_content_streams(level=9)  # e.g. left uncompressed by a page merge
     return to_bytes(writer)
 
 

@@ -187,3 +187,11 @@ def test_handout_pages_are_scaled_to_fit_with_a_gutter(tmp_path: Path) -> None:
 def test_other_n_is_refused() -> None:
     with pytest.raises(ValueError, match="2-up or 4-up"):
         n_up(numbered_pdf(2), 3)
+
+
+def test_sheet_content_is_compressed() -> None:
+    reader = PdfReader(io.BytesIO(booklet(numbered_pdf(4))))
+    for page in reader.pages:
+        contents = page["/Contents"].get_object()
+        streams = contents if isinstance(contents, list) else [contents]
+        assert all(s.get_object().get("/Filter") == "/FlateDecode" for s in streams)

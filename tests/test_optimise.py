@@ -150,3 +150,17 @@ def test_budget_message() -> None:
         "3000×2000 px (4.1 MB), font NotoSerif (300 KB), page content (text and drawings) "
         "(20 KB)")
     assert megabytes(10) == "1 KB"
+
+
+def test_uncompressed_page_content_is_compressed(tmp_path: Path) -> None:
+    from pdf_samples import numbered_pdf, numbers, text
+
+    source = numbered_pdf(3)  # its content streams are written without a filter
+    out = optimise_for_screen(source)
+    reader = PdfReader(io.BytesIO(out))
+    for page in reader.pages:
+        contents = page["/Contents"].get_object()
+        streams = contents if isinstance(contents, list) else [contents]
+        assert all(s.get_object().get("/Filter") == "/FlateDecode" for s in streams)
+    path = write(tmp_path, "compressed.pdf", out)
+    assert [numbers(text(path, n)) for n in (1, 2, 3)] == [[1], [2], [3]]
