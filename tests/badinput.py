@@ -13,6 +13,7 @@ from pathlib import Path
 from click.testing import CliRunner, Result
 
 from briefing.cli import cli
+
 from conftest import write_project
 
 #: raw control characters must never reach the terminal (newline ends each message)

@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from badinput import GOOD, assert_rejected, project_with
+
 from briefing import api
 from briefing.load import MAX_DEPTH
 
@@ -95,7 +95,8 @@ CASES: dict[str, tuple[str, int | None, str]] = {
         "title: T\nsections:\n  - title: S\n    questions:\n"
         "      - {question: A, answer: a, id: same}\n      - {question: B, answer: b, id: same}\n",
         6, "duplicate question id `same` (first used on line 5)"),
-    "bad-id": (GOOD.replace("answer:", "id: Not A Slug\n        answer:"), 6, "`id` must be a slug"),
+    "bad-id": (GOOD.replace("answer:", "id: Not A Slug\n        answer:"), 6,
+               "`id` must be a slug"),
     "undefined-footnote": (GOOD.replace("made in a test.", "made in a test.[^gone]"), 6,
                            "footnote [^gone] is never defined"),
     "cover-outside": (GOOD.replace("sections:", "cover: ../../etc/passwd\nsections:"), 2,
@@ -103,9 +104,10 @@ CASES: dict[str, tuple[str, int | None, str]] = {
     "cover-missing": (GOOD.replace("sections:", "cover: covers/none.pdf\nsections:"), 2,
                       "does not exist"),
     # -- Markdown nested deeper than supported (markdown-it would drop the text)
-    "deep-blockquote": (GOOD.replace("answer: A document made in a test.",
-                                     "answer: |\n          Fine.\n\n          " + ">" * 40 + " lost?"),
-                        9, "nested more than 10 levels deep"),
+    "deep-blockquote": (GOOD.replace(
+        "answer: A document made in a test.",
+        "answer: |\n          Fine.\n\n          " + ">" * 40 + " lost?"),
+        9, "nested more than 10 levels deep"),
     "deep-list": (GOOD.replace("answer: A document made in a test.", "answer: |\n" + "".join(
         "          " + "  " * i + f"- level {i + 1}\n" for i in range(14))), 17,
         "nested more than 10 levels deep"),
