@@ -491,11 +491,11 @@ def megabytes(size: int) -> str:
     return f"{max(1, round(size / 1024))} KB"
 
 
-def budget_message(shown: str, size: int, budget: int, report: list[tuple[str, int]],
+def budget_message(shown: str | None, size: int, budget: int, report: list[tuple[str, int]],
                    top: int = 3) -> str:
-    """"out/x.pdf is 7.2 MB, over the 5.0 MB e-mail budget; largest: image Im3 on page 2
-    (4.1 MB), font NotoSerif (300 KB)"."""
+    """"out/x.pdf is 7.2 MB, over the 5.0 MB e-mail budget; largest: image Im3 on page 2, …
+    (4.1 MB), font NotoSerif (300 KB)"; without a name, "the PDF is …" (for a Problem, which
+    names the file itself)."""
     largest = ", ".join(f"{what} ({megabytes(n)})" for what, n in report[:top])
-    return (f"{shown} is {megabytes(size)}, over the {megabytes(budget)} e-mail budget"
-            + (f"; largest: {largest}" if largest else ""))
-
+    return (f"{shown or 'the PDF'} is {megabytes(size)}, over the {megabytes(budget)} e-mail "
+            "budget" + (f"; largest: {largest}" if largest else ""))

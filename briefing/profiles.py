@@ -65,7 +65,7 @@ def apply_profile(pdf: bytes, profile: str, *, shown: str, paper: str = "a4",
         out = optimise_for_screen(pdf, dpi=options.dpi, jpeg_quality=options.jpeg_quality)
         if profile == "email" and len(out) > options.budget:
             raise BriefingError.at(shown, None, budget_message(
-                shown, len(out), options.budget, size_report(out)))
+                None, len(out), options.budget, size_report(out)))
         return out
     if profile == "print":
         return print_marks(pad_for_duplex(pdf, list(starts or options.starts)),

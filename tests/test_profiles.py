@@ -43,7 +43,7 @@ def test_email_budget() -> None:
     assert problem.path == "out/x.pdf"
     assert "over the 10 KB e-mail budget; largest: image Im1 on page 1, 625×469 px (" in str(
         problem)
-    assert str(problem).startswith("out/x.pdf: out/x.pdf is ")
+    assert str(problem).startswith("out/x.pdf: the PDF is ")
 
 
 def test_unknown_profile_and_render_paper() -> None:
