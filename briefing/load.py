@@ -121,6 +121,8 @@ def _control_message(char: str, column: int | None = None) -> str:
     where = f" (column {column + 1})" if column is not None else ""
     if char in "\u2028\u2029":
         what = f"invisible line separator U+{ord(char):04X}"
+    elif ord(char) >= 0x100:
+        what = f"non-character U+{ord(char):04X}"
     else:
         what = f"control character {printable(char)}"
     return f"{what}{where} is not allowed; delete it or retype the text"
