@@ -159,10 +159,11 @@ class _Composer(yaml.SafeLoader):
         self._depth += 1
         try:
             event = self.peek_event()  # type: ignore[no-untyped-call]
+            line = event.start_mark.line + 1 if event.start_mark else 0
             if self._depth > MAX_DEPTH:
-                raise _TooDeep(event.start_mark.line + 1)
+                raise _TooDeep(line)
             if isinstance(event, yaml.AliasEvent) and parent is not None:
-                self.aliases[_slot(parent, index)] = event.start_mark.line + 1
+                self.aliases[_slot(parent, index)] = line
             node: yaml.Node | None = super().compose_node(parent, index)
             return node
         finally:
