@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -65,19 +67,32 @@ def _project(files: list[Path]) -> Path:
 @click.option("--paper", type=click.Choice(["a4", "letter", "a5"]), default="a4",
               show_default=True, help="Paper size of the PDF.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Outputs built in parallel (default: the number of cores).")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Run the batch on a Dask cluster, e.g. tcp://host:8786 (briefing[dask]).")
 @click.pass_context
 def build(ctx: click.Context, files: tuple[str, ...], out_dir: Path | None, paper: str,
-          strict: bool) -> None:
-    """Build FILES (default: every content/*.yaml) into PDF and HTML."""
+          strict: bool, jobs: int | None, scheduler: str | None) -> None:
+    """Build FILES (default: every document and pack in content/) into PDF and HTML."""
     from . import api
+    from .batch import JobResult, dask_executor
 
     paths = _paths(files)
     project = _project(paths)
-    console = _console()
+    workers = jobs or os.cpu_count() or 1
+    console = _console(stderr=True)
+    progress = _Progress(console)
+
+    def on_result(result: JobResult) -> None:
+        progress.advance(result)
+
     try:
-        with console.status("Building…") if console.is_terminal else _nothing():
+        executor = dask_executor(scheduler) if scheduler else None
+        with progress:
             result = api.build(paths or None, project=project, out_dir=out_dir, paper=paper,
-                               strict=strict)
+                               strict=strict, jobs=workers, executor=executor,
+                               on_result=on_result)
     except BriefingError as error:
         if ctx.obj["debug"]:
             raise
@@ -85,18 +100,59 @@ def build(ctx: click.Context, files: tuple[str, ...], out_dir: Path | None, pape
         sys.exit(1)
     for output in result.outputs:
         _report(output.warnings)
-        click.echo(f"{_display(output.pdf)}  {output.pages} pages  {_size(output.size)}  "
-                   f"({output.seconds:.1f} s)")
-        if output.html is not None:
-            click.echo(f"{_display(output.html)}")
-    for path, failure in result.failures:
+    for _, failure in result.failures:
         _report(failure.problems)
-        click.echo(f"failed: {_display(path)}", err=True)
+    click.echo(_summary(result))
     if result.failures:
         names = ", ".join(_display(path) for path, _ in result.failures)
         click.echo(f"{len(result.outputs)} built, {len(result.failures)} failed: {names}",
                    err=True)
         sys.exit(1)
+
+
+class _Progress:
+    """A progress bar on a terminal; one plain line per finished job otherwise."""
+
+    def __init__(self, console: Any):
+        self.console = console
+        self.bar: Any = None
+        self.done = 0
+
+    def __enter__(self) -> _Progress:
+        if self.console.is_terminal:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(TextColumn("Building"), BarColumn(),
+                                TextColumn("{task.fields[what]}"), TimeElapsedColumn(),
+                                console=self.console, transient=True)
+            self.bar.__enter__()
+            self.task = self.bar.add_task("build", total=None, what="")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+    def advance(self, result: Any) -> None:
+        self.done += 1
+        what = _display(result.job.path)
+        state = "failed" if result.failed else f"{len(result.outputs)} output(s)"
+        if self.bar is not None:
+            self.bar.update(self.task, advance=1, what=f"{what}: {state}")
+        else:
+            click.echo(f"[{self.done}] {what}: {state} ({result.seconds:.1f} s)", err=True)
+
+
+def _summary(result: Any) -> str:
+    """The table printed at the end: output, pages, size, time."""
+    rows = [("output", "pages", "size", "time")]
+    for output in result.outputs:
+        rows.append((_display(output.pdf), str(output.pages), _size(output.size),
+                     f"{output.seconds:.1f} s"))
+        if output.html is not None:
+            rows.append((_display(output.html), "", _size(output.html.stat().st_size), ""))
+    width = max(len(r[0]) for r in rows)
+    return "\n".join(f"{r[0]:<{width}}  {r[1]:>5}  {r[2]:>8}  {r[3]:>7}".rstrip() for r in rows)
 
 
 def _display(path: Path) -> str:

@@ -59,12 +59,16 @@ class LaidOutItem:
 
 @dataclass(frozen=True)
 class SharedPack:
-    """Everything after the cover, laid out and rendered once for every copy."""
+    """Everything after the cover, laid out and rendered once for every copy; then every
+    copy's cover and folio, each set from one WeasyPrint run. Copies are only assemblies of
+    these, so a copy's bytes do not depend on which worker, or which batch, assembled it."""
 
     pack: Pack
     parts: tuple[Placed, ...]
     headers: tuple[str, ...]
     outline: tuple[OutlineEntry, ...]
+    covers: tuple[Placed, ...] = ()
+    folios: tuple[Placed, ...] = ()
 
 
 Render = Callable[[str, str], RenderedPart]
@@ -122,7 +126,11 @@ def render_shared(pack: Pack, project: Path, paper: Paper, theme: Theme) -> Shar
         OutlineEntry("Contents", "contents", "contents"),
         *(OutlineEntry(item.title, item.namespace, "start", item.outline) for item in items),
     )
-    return SharedPack(pack, tuple(parts), tuple(headers), outline)
+    shared = SharedPack(pack, tuple(parts), tuple(headers), outline)
+    recipients: list[Recipient | None] = list(pack.recipients) or [None]
+    covers = render_covers(pack, recipients, project, paper, theme)
+    folios = render_folios(shared, covers, recipients, theme, project)
+    return replace(shared, covers=tuple(covers), folios=tuple(folios))
 
 
 def _lay_out(pack: Pack, composed: dict[int, Composed], attached: dict[int, RenderedPart],
@@ -300,16 +308,14 @@ def build_pack(
         shared = render_shared(pack, project, sheet, theme)
     everyone: list[Recipient | None] = list(pack.recipients) or [None]
     chosen = list(indexes) if indexes is not None else list(range(len(everyone)))
-    recipients = [everyone[i] for i in chosen]
     targets = copy_files(pack, out_dir)
-    covers = render_covers(pack, recipients, project, sheet, theme)
-    folios = render_folios(shared, covers, recipients, theme, project)
     cache: ReaderCache = {}
     copies: list[PackCopy] = []
     outline = (OutlineEntry("Cover", "cover", "cover-0"), *shared.outline)
-    for index, recipient, cover, folio in zip(chosen, recipients, covers, folios, strict=True):
-        pdf = assemble([cover, *shared.parts], outline, pack_metadata(pack, recipient), folio,
-                       cache)
+    for index in chosen:
+        recipient, cover = everyone[index], shared.covers[index]
+        pdf = assemble([cover, *shared.parts], outline, pack_metadata(pack, recipient),
+                       shared.folios[index], cache)
         write_atomic(targets[index], pdf)
         pages = cover.page_count + sum(p.page_count for p in shared.parts)
         copies.append(PackCopy(recipient, targets[index], pages, len(pdf)))
