@@ -329,7 +329,9 @@ def _encode(writer: PdfWriter, image: Image.Image, original: StreamObject, quali
         if alpha.getextrema() == (255, 255):
             alpha = None
         image = image.convert("RGB" if image.mode == "RGBA" else "L")
-    if image.mode in ("P", "CMYK", "YCbCr"):
+    if image.mode == "CMYK":
+        return None  # Adobe's inverted CMYK JPEGs make a conversion guesswork: keep it
+    if image.mode in ("P", "YCbCr"):
         image = image.convert("RGB")
     if image.mode not in ("RGB", "L"):
         return None

@@ -108,8 +108,8 @@ def test_sharp_enough_images_are_left_alone() -> None:
 
 
 def test_flat_art_stays_lossless_and_photos_become_jpeg() -> None:
-    source = image_pdf([(0, diagram(1600, 1200), (50, 450, 288, 216)),
-                        (0, photo(1600, 1200), (50, 100, 288, 216))], jpeg=False)
+    source = image_pdf([(0, diagram(1200, 900), (50, 450, 288, 216)),
+                        (0, photo(1200, 900), (50, 100, 288, 216))], jpeg=False)
     optimised = optimise_for_screen(source)
     art, picture = images_of(optimised)
     assert art[:3] == (600, 450, "/FlateDecode")
@@ -117,7 +117,7 @@ def test_flat_art_stays_lossless_and_photos_become_jpeg() -> None:
     # The art is exactly the resampled original: no JPEG ringing.
     reader = PdfReader(io.BytesIO(optimised))
     decoded = [i.image for i in reader.pages[0].images if i.image is not None]
-    expected = diagram(1600, 1200).resize((600, 450), Image.Resampling.LANCZOS)
+    expected = diagram(1200, 900).resize((600, 450), Image.Resampling.LANCZOS)
     assert any(d.convert("RGB").tobytes() == expected.tobytes() for d in decoded)
 
 
