@@ -21,6 +21,7 @@ from .html import PAPERS, FolioPage, body_html, cover_html, folio_html, notes_ht
 from .load import load
 from .markdown import Composed, compose
 from .model import Document, validate
+from .options import BuildOptions
 from .output import safe_name, write_atomic
 from .pack import is_pack, validate_pack
 from .pdf import Anchor, RenderedPart, render_pdf
@@ -43,6 +44,15 @@ class Output:
     size: int
     seconds: float
     warnings: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True)
+class Merged:
+    """A document's merged PDF; `starts` are the pages where its parts begin (cover, body)."""
+
+    pdf: bytes
+    pages: int
+    starts: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -148,6 +158,8 @@ def build(
     out_dir: Path | None = None,
     paper: str = "a4",
     strict: bool = False,
+    profile: str = "screen",
+    email_budget: int | None = None,
     jobs: int = 1,
     executor: Executor | None = None,
     on_result: Callable[[JobResult], None] | None = None,
@@ -159,7 +171,11 @@ def build(
     is how many chunks a pack's recipients are split into.
     """
     from .batch import local_executor, plan, run
+    from .profiles import check_profile
 
+    check_profile(profile)
+    options = BuildOptions(paper=paper, strict=strict, profile=profile,
+                           **({"email_budget": email_budget} if email_budget else {}))
     project = project or find_project()
     out_dir = out_dir or project / "out"
     documents = list(paths) if paths else discover(project)
@@ -168,9 +184,10 @@ def build(
     clashes = _name_clashes(documents)
     parallel = executor is not None or jobs > 1
     job_list, failed = plan([p for p in documents if p not in clashes], project=project,
-                            out_dir=out_dir, paper=paper, strict=strict,
+                            out_dir=out_dir, options=options,
                             workers=max(jobs, 1) if parallel else 1)
-    own = local_executor(jobs) if executor is None and jobs > 1 else None
+    own = (local_executor(min(jobs, len(job_list)))
+           if executor is None and jobs > 1 and len(job_list) > 1 else None)
     try:
         results = run(job_list, own or executor, on_result)
     finally:
@@ -201,27 +218,29 @@ def _name_clashes(documents: Sequence[Path]) -> dict[Path, BriefingError]:
 
 
 def build_path(
-    path: Path, *, project: Path, out_dir: Path, paper: str = "a4", strict: bool = False
+    path: Path, *, project: Path, out_dir: Path, options: BuildOptions | None = None
 ) -> list[Output]:
     """A document gives one output; a pack one, or one per recipient."""
+    options = options or BuildOptions()
     shown = _shown(path)
     loaded = load(path, shown)
     if not is_pack(loaded):
-        return [build_document(path, project=project, out_dir=out_dir, paper=paper,
-                               strict=strict)]
+        return [build_document(path, project=project, out_dir=out_dir, options=options)]
     from .packbuild import build_pack
 
     started = time.perf_counter()
     pack = validate_pack(loaded, project, shown)
-    copies = build_pack(pack, project=project, out_dir=out_dir, paper=paper)
+    copies = build_pack(pack, project=project, out_dir=out_dir, options=options)
     seconds = (time.perf_counter() - started) / len(copies)
     return [Output(source=path, pdf=c.pdf, html=None, pages=c.pages, size=c.size,
                    seconds=seconds) for c in copies]
 
 
 def build_document(
-    path: Path, *, project: Path, out_dir: Path, paper: str = "a4", strict: bool = False
+    path: Path, *, project: Path, out_dir: Path, options: BuildOptions | None = None
 ) -> Output:
+    options = options or BuildOptions()
+    strict = options.strict
     started = time.perf_counter()
     composed = prepare(path, project)
     if strict and composed.warnings:
@@ -229,12 +248,14 @@ def build_document(
             Problem(p.path, p.line, p.message + " (--strict)") for p in composed.warnings
         )
     glyphs: list[Problem] = []
-    pdf, pages = render_document(composed, project=project, paper=paper, warnings=glyphs)
+    merged = render_document(composed, project=project, paper=options.layout_paper,
+                             warnings=glyphs)
     if strict and glyphs:
         raise BriefingError(Problem(p.path, p.line, p.message + " (--strict)") for p in glyphs)
     html = page_html(composed, theme_for(project)).encode("utf-8")
     name = safe_name(composed.document.name)
     pdf_path, html_path = out_dir / f"{name}.pdf", out_dir / f"{name}.html"
+    pdf, pages = options.finish(merged.pdf, _shown(pdf_path), starts=merged.starts)
     write_atomic(pdf_path, pdf)
     write_atomic(html_path, html)
     return Output(
@@ -251,7 +272,7 @@ def build_document(
 def render_document(
     composed: Composed, *, project: Path, paper: str = "a4",
     warnings: list[Problem] | None = None,
-) -> tuple[bytes, int]:
+) -> Merged:
     """Render cover, body and notes as separate parts and merge them into one PDF.
 
     Characters no installed font has are added to `warnings`, when given (see scripts.py).
@@ -299,7 +320,7 @@ def render_document(
     if warnings is not None:
         source = document.source.decode("utf-8", "replace")
         warnings.extend(missing_glyphs(document.shown, source, logged))
-    return pdf, len(numbers)
+    return Merged(pdf, len(numbers), (0, cover.page_count))
 
 
 def outline(composed: Composed) -> list[OutlineEntry]:

@@ -23,9 +23,16 @@ from .errors import BriefingError, Problem
 
 if TYPE_CHECKING:
     from .api import Output
+    from .options import BuildOptions
     from .packbuild import PackCopy, SharedPack
 
 LOG = logging.getLogger("briefing")
+
+
+def _default_options() -> BuildOptions:
+    from .options import BuildOptions
+
+    return BuildOptions()
 
 
 @dataclass(frozen=True)
@@ -33,8 +40,7 @@ class Job:
     path: Path
     project: Path
     out_dir: Path
-    paper: str = "a4"
-    strict: bool = False
+    options: BuildOptions = field(default_factory=lambda: _default_options())
     #: some recipients of a pack, with the pack's parts rendered once for all chunks
     recipients: tuple[int, ...] | None = None
     shared: SharedPack | None = None
@@ -62,12 +68,12 @@ def run_job(job: Job) -> JobResult:
     try:
         if job.recipients is None:
             outputs = build_path(job.path, project=job.project, out_dir=job.out_dir,
-                                 paper=job.paper, strict=job.strict)
+                                 options=job.options)
             return JobResult(job, tuple(outputs), seconds=time.perf_counter() - started)
         shown = _shown(job.path)
         pack = validate_pack(load(job.path, shown), job.project, shown)
-        copies = build_pack(pack, project=job.project, out_dir=job.out_dir, paper=job.paper,
-                            shared=job.shared, indexes=job.recipients)
+        copies = build_pack(pack, project=job.project, out_dir=job.out_dir,
+                            options=job.options, shared=job.shared, indexes=job.recipients)
         each = (time.perf_counter() - started) / max(len(copies), 1)
         outputs = [Output(source=job.path, pdf=c.pdf, html=None, pages=c.pages, size=c.size,
                           seconds=each) for c in copies]
@@ -88,7 +94,7 @@ def run_job(job: Job) -> JobResult:
     return JobResult(job, problems=problems, failed=True, seconds=time.perf_counter() - started)
 
 
-def plan(paths: Sequence[Path], *, project: Path, out_dir: Path, paper: str, strict: bool,
+def plan(paths: Sequence[Path], *, project: Path, out_dir: Path, options: BuildOptions,
          workers: int) -> tuple[list[Job], list[JobResult]]:
     """Jobs for the paths; packs with more recipients than one job's worth are split."""
     from .api import _shown
@@ -101,7 +107,7 @@ def plan(paths: Sequence[Path], *, project: Path, out_dir: Path, paper: str, str
     jobs: list[Job] = []
     failed: list[JobResult] = []
     for path in paths:
-        job = Job(path, project, out_dir, paper, strict)
+        job = Job(path, project, out_dir, options)
         if workers <= 1:
             jobs.append(job)
             continue
@@ -112,6 +118,7 @@ def plan(paths: Sequence[Path], *, project: Path, out_dir: Path, paper: str, str
                 jobs.append(job)
                 continue
             pack = validate_pack(loaded, project, shown)
+            paper = options.layout_paper
             if len(pack.recipients) < 2 or paper not in PAPERS:
                 jobs.append(job)
                 continue
@@ -120,7 +127,7 @@ def plan(paths: Sequence[Path], *, project: Path, out_dir: Path, paper: str, str
             failed.append(JobResult(job, problems=error.problems, failed=True))
             continue
         for chunk in _chunks(len(pack.recipients), workers):
-            jobs.append(Job(path, project, out_dir, paper, strict, chunk, shared))
+            jobs.append(Job(path, project, out_dir, options, chunk, shared))
     return jobs, failed
 
 
@@ -185,6 +192,6 @@ def dask_executor(scheduler: str) -> Executor:
     except ImportError:
         raise BriefingError.at(scheduler, None, "the Dask scheduler needs the optional extra: "
                                "pip install 'briefing[dask]'") from None
-    client = Client(scheduler, timeout="10s")
-    executor: Executor = client.get_executor()
+    client = Client(scheduler, timeout="10s")  # type: ignore[no-untyped-call]
+    executor: Executor = client.get_executor()  # type: ignore[no-untyped-call]
     return executor

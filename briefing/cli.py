@@ -67,13 +67,18 @@ def _project(files: list[Path]) -> Path:
 @click.option("--paper", type=click.Choice(["a4", "letter", "a5"]), default="a4",
               show_default=True, help="Paper size of the PDF.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--profile", type=click.Choice(["screen", "email", "print", "booklet", "handout"]),
+              default="screen", show_default=True, help="What the PDF is for.")
+@click.option("--email-budget", type=click.FloatRange(min=0.01), default=None, metavar="MB",
+              help="Largest PDF the email profile accepts (default 5 MB).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Outputs built in parallel (default: the number of cores).")
 @click.option("--scheduler", metavar="ADDRESS",
               help="Run the batch on a Dask cluster, e.g. tcp://host:8786 (briefing[dask]).")
 @click.pass_context
 def build(ctx: click.Context, files: tuple[str, ...], out_dir: Path | None, paper: str,
-          strict: bool, jobs: int | None, scheduler: str | None) -> None:
+          strict: bool, profile: str, email_budget: float | None, jobs: int | None,
+          scheduler: str | None) -> None:
     """Build FILES (default: every document and pack in content/) into PDF and HTML."""
     from . import api
     from .batch import JobResult, dask_executor
@@ -90,9 +95,11 @@ def build(ctx: click.Context, files: tuple[str, ...], out_dir: Path | None, pape
     try:
         executor = dask_executor(scheduler) if scheduler else None
         with progress:
-            result = api.build(paths or None, project=project, out_dir=out_dir, paper=paper,
-                               strict=strict, jobs=workers, executor=executor,
-                               on_result=on_result)
+            result = api.build(
+                paths or None, project=project, out_dir=out_dir, paper=paper, strict=strict,
+                profile=profile, jobs=workers, executor=executor, on_result=on_result,
+                email_budget=int(email_budget * 1024 * 1024) if email_budget else None,
+            )
     except BriefingError as error:
         if ctx.obj["debug"]:
             raise

@@ -28,6 +28,7 @@ from .errors import BriefingError
 from .html import PAPERS, FolioPage, Paper, _css, _page_css, _render, folio_html, part_linker
 from .markdown import XREF_SCHEME, Composed
 from .model import slugify
+from .options import BuildOptions
 from .output import safe_name, write_atomic
 from .pack import Pack, Recipient
 from .pdf import Anchor, RenderedPart, render_pdf
@@ -292,7 +293,7 @@ class PackCopy:
 
 
 def build_pack(
-    pack: Pack, *, project: Path, out_dir: Path, paper: str = "a4",
+    pack: Pack, *, project: Path, out_dir: Path, options: BuildOptions | None = None,
     shared: SharedPack | None = None, indexes: Sequence[int] | None = None,
 ) -> list[PackCopy]:
     """Write the pack, or one copy per recipient plus a manifest, under `out_dir/packs/`.
@@ -300,6 +301,8 @@ def build_pack(
     A batch build renders `shared` once and gives each worker some recipients (`indexes`);
     the manifest is then written by the caller, once every chunk is done.
     """
+    options = options or BuildOptions()
+    paper = options.layout_paper
     if paper not in PAPERS:
         raise BriefingError.at(pack.shown, None, f"unknown paper size {paper!r}")
     sheet = PAPERS[paper]
@@ -316,12 +319,27 @@ def build_pack(
         recipient, cover = everyone[index], shared.covers[index]
         pdf = assemble([cover, *shared.parts], outline, pack_metadata(pack, recipient),
                        shared.folios[index], cache)
+        pdf, pages = options.finish(pdf, _shown(targets[index]),
+                                    starts=item_starts(cover, shared))
         write_atomic(targets[index], pdf)
-        pages = cover.page_count + sum(p.page_count for p in shared.parts)
         copies.append(PackCopy(recipient, targets[index], pages, len(pdf)))
     if pack.recipients and indexes is None:
         write_manifest(manifest_file(pack, out_dir), copies)
     return copies
+
+
+def item_starts(cover: Placed, shared: SharedPack) -> list[int]:
+    """The first page of the cover, the contents and each item: where duplex printing starts
+    a right-hand page."""
+    starts = [0]
+    seen: set[str] = set()
+    index = cover.page_count
+    for placed in shared.parts:
+        if placed.namespace not in seen:
+            seen.add(placed.namespace)
+            starts.append(index)
+        index += placed.page_count
+    return starts
 
 
 def copy_files(pack: Pack, out_dir: Path) -> list[Path]:

@@ -1,0 +1,32 @@
+"""How a batch is built: the same settings travel with every job to every worker."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .profiles import DEFAULT_PROFILE, EMAIL_BUDGET, ProfileOptions, apply_profile, render_paper
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    paper: str = "a4"
+    strict: bool = False
+    #: what the PDF is for: screen, email, print, booklet or handout (see profiles.py)
+    profile: str = DEFAULT_PROFILE
+    email_budget: int = EMAIL_BUDGET
+
+    @property
+    def layout_paper(self) -> str:
+        """The paper pages are laid out on (a booklet's pages are A5, imposed on A4 later)."""
+        return render_paper(self.profile, self.paper)
+
+    def finish(self, pdf: bytes, shown: str, starts: Sequence[int]) -> tuple[bytes, int]:
+        """The profile's last step on a merged PDF, and the page count of the result;
+        `starts` are the pages that begin a document (for duplex printing)."""
+        from pypdf import PdfReader
+
+        out = apply_profile(pdf, self.profile, shown=shown, paper=self.paper,
+                            options=ProfileOptions(budget=self.email_budget), starts=starts)
+        return out, len(PdfReader(io.BytesIO(out)).pages)
