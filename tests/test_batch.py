@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import briefing
+
 from conftest import MINIMAL, run_briefing, write_project
 
 PACK = """\
