@@ -16,6 +16,8 @@ class BuildOptions:
     #: what the PDF is for: screen, email, print, booklet or handout (see profiles.py)
     profile: str = DEFAULT_PROFILE
     email_budget: int = EMAIL_BUDGET
+    #: tagged parts and one merged structure tree (PDF/UA-1, see structure.py)
+    pdf_ua: bool = False
 
     @property
     def layout_paper(self) -> str:
