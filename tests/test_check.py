@@ -206,6 +206,7 @@ BAD_IMAGES = {
     "missing": ("![a](images/none.png)", "does not exist"),
     "parent-escape": ("![a](../../outside.png)", "is outside the project"),
     "deep-escape": ("![a](../../../../../../etc/passwd)", "is outside the project"),
+    "percent-encoded-escape": ("![a](..%2F..%2F..%2Foutside.png)", "is outside the project"),
     "absolute": ("![a](/etc/passwd)", "is outside the project"),
     "symlink-escape": ("![a](images/escape.png)", "is outside the project"),
     "http": ("![a](http://127.0.0.1:9/x.png)", "briefing never downloads"),
