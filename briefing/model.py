@@ -8,6 +8,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .errors import BriefingError, Problem
 from .load import Loaded, Mapping, Scalar, Sequence, Value
@@ -145,7 +146,8 @@ class _Checker:
         return value
 
 
-_DOCUMENT_KEYS = {
+#: What documents and packs both say about themselves: cover, running header, metadata.
+FRONT_MATTER_KEYS = {
     "title": True,
     "subtitle": False,
     "audience": False,
@@ -154,6 +156,11 @@ _DOCUMENT_KEYS = {
     "classification": False,
     "lang": False,
     "version": False,
+}
+
+
+_DOCUMENT_KEYS = {
+    **FRONT_MATTER_KEYS,
     "sections": True,
     "footnotes": False,
     "cover": False,
@@ -174,20 +181,7 @@ def validate(loaded: Loaded, project: Path, shown: str | None = None) -> Documen
         )
     top = check.fields(root, _DOCUMENT_KEYS, "the document")
 
-    def plain(name: str, required: bool = False) -> str | None:
-        scalar = check.text(top.get(name), name, required=required)
-        return " ".join(scalar.text.split()) if scalar else None
-
-    title = plain("title", required=True)
-    date = _date(check, check.text(top.get("date"), "date"))
-    lang_scalar = check.text(top.get("lang"), "lang")
-    lang = "en"
-    if lang_scalar:
-        if LANG_RE.match(lang_scalar.text.strip()):
-            lang = lang_scalar.text.strip()
-        else:
-            check.error(lang_scalar.line, f"`lang` must be a BCP 47 tag such as `en` or `km`, "
-                        f"not `{lang_scalar.text}`")
+    front = front_matter(check, top)
     footnotes = _footnotes(check, top.get("footnotes"))
     sections = _sections(check, top.get("sections"))
     cover = _cover(check, check.text(top.get("cover"), "cover"), loaded.path, project)
@@ -195,23 +189,13 @@ def validate(loaded: Loaded, project: Path, shown: str | None = None) -> Documen
                                loaded.path, project)
 
     # Every field is read before deciding, so one run reports all of the file's problems.
-    subtitle, audience, organisation = plain("subtitle"), plain("audience"), plain("organisation")
-    classification, version = plain("classification"), plain("version")
     if check.problems:
         raise BriefingError(sorted([*check.problems, *loaded.warnings], key=by_line))
-    assert title is not None
     return Document(
         path=loaded.path,
         shown=shown,
         name=loaded.path.stem,
-        title=title,
-        subtitle=subtitle,
-        audience=audience,
-        organisation=organisation,
-        date=date,
-        classification=classification,
-        lang=lang,
-        version=version,
+        **front,
         sections=sections,
         footnotes=footnotes,
         cover=cover,
@@ -220,6 +204,35 @@ def validate(loaded: Loaded, project: Path, shown: str | None = None) -> Documen
         project=project,
         translation_of=original,
     )
+
+
+
+
+def front_matter(check: _Checker, top: dict[str, tuple[Scalar, Value]]) -> dict[str, Any]:
+    """The front-matter fields of a document or pack, as keyword arguments of either."""
+
+    def plain(name: str, required: bool = False) -> str | None:
+        scalar = check.text(top.get(name), name, required=required)
+        return " ".join(scalar.text.split()) if scalar else None
+
+    lang = "en"
+    lang_scalar = check.text(top.get("lang"), "lang")
+    if lang_scalar:
+        if LANG_RE.match(lang_scalar.text.strip()):
+            lang = lang_scalar.text.strip()
+        else:
+            check.error(lang_scalar.line, f"`lang` must be a BCP 47 tag such as `en` or `km`, "
+                        f"not `{lang_scalar.text}`")
+    return {
+        "title": plain("title", required=True) or "",
+        "subtitle": plain("subtitle"),
+        "audience": plain("audience"),
+        "organisation": plain("organisation"),
+        "date": _date(check, check.text(top.get("date"), "date")),
+        "classification": plain("classification"),
+        "lang": lang,
+        "version": plain("version"),
+    }
 
 
 def by_line(problem: Problem) -> int:

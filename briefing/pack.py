@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .errors import BriefingError, Problem
 from .load import Loaded, Mapping, Scalar, Sequence, load
-from .model import LANG_RE, _Checker, inside_project
+from .model import FRONT_MATTER_KEYS, _Checker, front_matter, inside_project
 
 
 @dataclass(frozen=True)
@@ -57,9 +57,9 @@ class Pack:
 
 
 _PACK_KEYS = {
-    "title": True, "subtitle": False, "audience": False, "organisation": False, "date": False,
-    "classification": False, "lang": False, "version": False, "cover": False, "notes": False,
-    "items": True, "recipients": False, "personalise_footer": False,
+    **FRONT_MATTER_KEYS,
+    "cover": False, "notes": False, "items": True, "recipients": False,
+    "personalise_footer": False,
 }
 _ITEM_KEYS = {"document": False, "pdf": False, "title": False}
 NOTES_CHOICES = {"after-each": False, "at-end": True}
@@ -81,10 +81,6 @@ def validate_pack(loaded: Loaded, project: Path, shown: str) -> Pack:
     top = check.fields(root, _PACK_KEYS, "the pack")
     base = loaded.path.parent
 
-    def plain(name: str, required: bool = False) -> str | None:
-        scalar = check.text(top.get(name), name, required=required)
-        return " ".join(scalar.text.split()) if scalar else None
-
     def path_of(scalar: Scalar | None, what: str, suffixes: tuple[str, ...]) -> Path | None:
         if scalar is None:
             return None
@@ -99,22 +95,7 @@ def validate_pack(loaded: Loaded, project: Path, shown: str) -> Pack:
             return resolved
         return None
 
-    title = plain("title", required=True)
-    date = None
-    date_scalar = check.text(top.get("date"), "date")
-    if date_scalar:
-        try:
-            date = dt.date.fromisoformat(date_scalar.text.strip())
-        except ValueError:
-            check.error(date_scalar.line, f"`date` must be a real date as YYYY-MM-DD, not "
-                        f"`{date_scalar.text}`")
-    lang = "en"
-    lang_scalar = check.text(top.get("lang"), "lang")
-    if lang_scalar:
-        if LANG_RE.match(lang_scalar.text.strip()):
-            lang = lang_scalar.text.strip()
-        else:
-            check.error(lang_scalar.line, f"`lang` must be a BCP 47 tag, not `{lang_scalar.text}`")
+    front = front_matter(check, top)
     notes_at_end = False
     notes = check.text(top.get("notes"), "notes")
     if notes:
@@ -173,12 +154,9 @@ def validate_pack(loaded: Loaded, project: Path, shown: str) -> Pack:
 
     if check.problems:
         raise BriefingError(check.problems)
-    assert title is not None
     return Pack(
-        path=loaded.path, shown=shown, name=loaded.path.stem, title=title,
-        items=tuple(items), subtitle=plain("subtitle"), audience=plain("audience"),
-        organisation=plain("organisation"), date=date, classification=plain("classification"),
-        lang=lang, version=plain("version"), cover=cover, notes_at_end=notes_at_end,
+        path=loaded.path, shown=shown, name=loaded.path.stem, **front,
+        items=tuple(items), cover=cover, notes_at_end=notes_at_end,
         recipients=recipients, recipients_path=recipients_path,
         personalise_footer=personalise_footer, source=loaded.source,
     )

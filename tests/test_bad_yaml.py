@@ -6,7 +6,6 @@ Every case goes through `briefing check` and `briefing build` (in-process), whic
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -193,28 +192,26 @@ def billion_laughs(levels: int = 10) -> str:
     return "\n".join(lines) + "\ntitle: *lol9\nsections: []\n"
 
 
+# "Quickly" is held by the loader's node budget, not by a clock: a timeout only catches a hang,
+# so a loaded CI machine cannot make these tests flaky.
+@pytest.mark.timeout(30)
 def test_alias_bomb_is_refused_quickly(tmp_path: Path) -> None:
     project = project_with(tmp_path, {"bomb.yaml": billion_laughs()})
-    started = time.perf_counter()
     problems = api.check(project=project).problems
-    elapsed = time.perf_counter() - started
-    assert elapsed < 2, f"alias bomb took {elapsed:.1f} s"
     assert len(problems) == 1
     assert problems[0].line is not None
     assert "expands to more than" in problems[0].message
 
 
+@pytest.mark.timeout(60)
 def test_alias_bomb_via_cli(tmp_path: Path) -> None:
     project = project_with(tmp_path, {"bomb.yaml": billion_laughs()})
-    started = time.perf_counter()
     assert_rejected(project, "bomb.yaml", 6, "aliases nested too deeply")
-    assert time.perf_counter() - started < 4
 
 
+@pytest.mark.timeout(30)
 def test_deep_yaml_is_refused_quickly(tmp_path: Path) -> None:
     """PyYAML's scanner is quadratic in flow depth (10 000 brackets: minutes); refused early."""
     project = project_with(tmp_path, {"deep.yaml": "title: " + "[" * 10_000 + "\n"})
-    started = time.perf_counter()
     problems = api.check(project=project).problems
-    assert time.perf_counter() - started < 2
     assert [p.line for p in problems] == [1]

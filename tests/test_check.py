@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -166,12 +165,11 @@ def test_console_script_end_to_end(tmp_path: Path) -> None:
     assert (good.returncode, good.stderr) == (0, "1 document(s) OK\n")
 
 
-def test_check_is_fast(tmp_path: Path) -> None:
+@pytest.mark.timeout(30)  # speed is measured in bench/, not asserted: this only catches a hang
+def test_check_reads_many_files_without_rendering(tmp_path: Path) -> None:
     project = project_with(tmp_path, {f"doc-{n}.yaml": UNUSED_NOTE for n in range(20)})
-    started = time.perf_counter()
     result = api.check(project=project)
     assert len(result.problems) == 20
-    assert time.perf_counter() - started < 2
 
 
 # -- images in Markdown must be files inside the project
