@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
+from .archive import document_sources
 from .assemble import Metadata, OutlineEntry, Placed, assemble, page_numbers
 from .errors import BriefingError, Problem
 from .html import PAPERS, FolioPage, body_html, cover_html, folio_html, notes_html, page_html
@@ -160,6 +161,7 @@ def build(
     strict: bool = False,
     profile: str = "screen",
     email_budget: int | None = None,
+    pdf_a: bool = False,
     jobs: int = 1,
     executor: Executor | None = None,
     on_result: Callable[[JobResult], None] | None = None,
@@ -168,14 +170,15 @@ def build(
 
     With `jobs` > 1 the outputs are built in that many worker processes; any
     `concurrent.futures` executor (a Dask client's, say) can be given instead, and then `jobs`
-    is how many chunks a pack's recipients are split into.
+    is how many chunks a pack's recipients are split into. `pdf_a` makes PDF/A-3b files
+    that carry their YAML sources (see archive.py).
     """
     from .batch import local_executor, plan, run
     from .profiles import check_profile
 
     check_profile(profile)
-    options = BuildOptions(paper=paper, strict=strict, profile=profile,
-                           **({"email_budget": email_budget} if email_budget else {}))
+    options = BuildOptions(paper=paper, strict=strict, profile=profile, pdf_a=pdf_a,
+                           email_budget=email_budget or BuildOptions.email_budget)
     project = project or find_project()
     out_dir = out_dir or project / "out"
     documents = list(paths) if paths else discover(project)
@@ -255,7 +258,9 @@ def build_document(
     html = page_html(composed, theme_for(project)).encode("utf-8")
     name = safe_name(composed.document.name)
     pdf_path, html_path = out_dir / f"{name}.pdf", out_dir / f"{name}.html"
-    pdf, pages = options.finish(merged.pdf, _shown(pdf_path), starts=merged.starts)
+    sources = document_sources(composed.document, project) if options.pdf_a else ()
+    pdf, pages = options.finish(merged.pdf, _shown(pdf_path), starts=merged.starts,
+                                sources=sources)
     write_atomic(pdf_path, pdf)
     write_atomic(html_path, html)
     return Output(

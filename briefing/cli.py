@@ -71,6 +71,8 @@ def _project(files: list[Path]) -> Path:
               default="screen", show_default=True, help="What the PDF is for.")
 @click.option("--email-budget", type=click.FloatRange(min=0.01), default=None, metavar="MB",
               help="Largest PDF the email profile accepts (default 5 MB).")
+@click.option("--pdf-a", "pdf_a", is_flag=True,
+              help="Archival PDF/A-3b that carries its YAML sources (see `briefing extract`).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Outputs built in parallel (default: the number of cores).")
 @click.option("--scheduler", metavar="ADDRESS",
@@ -78,7 +80,7 @@ def _project(files: list[Path]) -> Path:
 @click.pass_context
 def build(ctx: click.Context, files: tuple[str, ...], out_dir: Path | None, paper: str,
           strict: bool, profile: str, email_budget: float | None, jobs: int | None,
-          scheduler: str | None) -> None:
+          scheduler: str | None, pdf_a: bool) -> None:
     """Build FILES (default: every document and pack in content/) into PDF and HTML."""
     from . import api
     from .batch import JobResult, dask_executor
@@ -98,6 +100,7 @@ def build(ctx: click.Context, files: tuple[str, ...], out_dir: Path | None, pape
             result = api.build(
                 paths or None, project=project, out_dir=out_dir, paper=paper, strict=strict,
                 profile=profile, jobs=workers, executor=executor, on_result=on_result,
+                pdf_a=pdf_a,
                 email_budget=int(email_budget * 1024 * 1024) if email_budget else None,
             )
     except BriefingError as error:
@@ -215,6 +218,30 @@ def check(files: tuple[str, ...], strict: bool, fmt: str) -> None:
         else:
             click.echo(f"{count} OK", err=True)
     sys.exit(1 if failed else 0)
+
+
+@cli.command()
+@click.argument("pdf", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("."), help="Folder to write the sources under (default: here).")
+@click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+def extract(pdf: Path, out_dir: Path, force: bool) -> None:
+    """Write the YAML sources embedded in a `--pdf-a` PDF back out, byte for byte."""
+    from .archive import embedded_sources, write_sources
+
+    shown = printable(str(pdf))
+    try:
+        try:
+            data = pdf.read_bytes()
+        except OSError as exc:
+            raise BriefingError.at(shown, None, f"cannot read: {exc.strerror or exc}") from None
+        written = write_sources(embedded_sources(data, shown), out_dir, shown=shown,
+                                force=force)
+    except BriefingError as error:
+        _report(error.problems)
+        sys.exit(1)
+    for path in written:
+        click.echo(_display(path))
 
 
 def main() -> None:

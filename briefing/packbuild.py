@@ -23,6 +23,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from .api import _shown, prepare, source_date, supplied_pdf
+from .archive import pack_sources
 from .assemble import Metadata, OutlineEntry, Placed, ReaderCache, assemble, page_numbers
 from .errors import BriefingError
 from .html import PAPERS, FolioPage, Paper, _css, _page_css, _render, folio_html, part_linker
@@ -315,12 +316,13 @@ def build_pack(
     cache: ReaderCache = {}
     copies: list[PackCopy] = []
     outline = (OutlineEntry("Cover", "cover", "cover-0"), *shared.outline)
+    sources = pack_sources(pack, project) if options.pdf_a else ()
     for index in chosen:
         recipient, cover = everyone[index], shared.covers[index]
         pdf = assemble([cover, *shared.parts], outline, pack_metadata(pack, recipient),
                        shared.folios[index], cache)
         pdf, pages = options.finish(pdf, _shown(targets[index]),
-                                    starts=item_starts(cover, shared))
+                                    starts=item_starts(cover, shared), sources=sources)
         write_atomic(targets[index], pdf)
         copies.append(PackCopy(recipient, targets[index], pages, len(pdf)))
     if pack.recipients and indexes is None:
