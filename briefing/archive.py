@@ -27,6 +27,7 @@ import datetime as dt
 import hashlib
 import importlib.util
 import io
+import logging
 import re
 import unicodedata
 import uuid
@@ -507,6 +508,9 @@ def embedded_sources(pdf: bytes, shown: str) -> list[Source]:
 
     if not pdf.lstrip()[:5] == b"%PDF-":
         raise BriefingError.at(shown, None, "is not a PDF")
+    quiet = logging.getLogger("pypdf")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # a broken file is one clean message, not pypdf's chatter
     try:
         reader = PdfReader(io.BytesIO(pdf), strict=False)
         if reader.is_encrypted:
@@ -540,6 +544,8 @@ def embedded_sources(pdf: bytes, shown: str) -> list[Source]:
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, RecursionError,
             OSError) as exc:
         raise BriefingError.at(shown, None, f"is not a readable PDF: {exc}") from None
+    finally:
+        quiet.setLevel(level)
     if not sources:
         raise BriefingError.at(shown, None, "has no embedded sources (build with --pdf-a)")
     return sources
