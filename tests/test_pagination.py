@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
 import briefing
+
 from conftest import pdftotext, write_project
 
 SENTENCE = "Partners asked how the programme measures progress across the provinces. "
