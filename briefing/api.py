@@ -115,18 +115,24 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def prepare(path: Path, project: Path) -> Composed:
-    """Load, validate and parse one document: everything short of rendering."""
+def prepare(path: Path, project: Path, *, pdf_ua: bool = False) -> Composed:
+    """Load, validate and parse one document: everything short of rendering. `pdf_ua` adds
+    what tagged PDFs need of the content (images with alternative text: accessible.py)."""
     shown = _shown(path)
     loaded = load(path, shown)
     document = validate(loaded, project, shown)
-    composed = compose(document)
+    if pdf_ua:
+        from .accessible import compose_accessible
+
+        composed = compose_accessible(document)
+    else:
+        composed = compose(document)
     paired = translation_problems(document, project)
     return replace(composed, warnings=composed.warnings + tuple(paired)) if paired else composed
 
 
 def check(
-    paths: Sequence[Path] | None = None, *, project: Path | None = None
+    paths: Sequence[Path] | None = None, *, project: Path | None = None, pdf_ua: bool = False
 ) -> CheckResult:
     """Validate without rendering (WeasyPrint is never imported): every problem of every file."""
     project = project or find_project()
@@ -136,20 +142,20 @@ def check(
     problems: list[Problem] = []
     for path in documents:
         try:
-            problems.extend(check_path(path, project))
+            problems.extend(check_path(path, project, pdf_ua=pdf_ua))
         except BriefingError as error:
             problems.extend(error.problems)
     return CheckResult(documents, tuple(problems))
 
 
-def check_path(path: Path, project: Path) -> tuple[Problem, ...]:
+def check_path(path: Path, project: Path, *, pdf_ua: bool = False) -> tuple[Problem, ...]:
     """The warnings of one document or pack; its errors raise BriefingError."""
     shown = _shown(path)
     loaded = load(path, shown)
     if is_pack(loaded):
         validate_pack(loaded, project, shown)
         return loaded.warnings
-    return prepare(path, project).warnings
+    return prepare(path, project, pdf_ua=pdf_ua).warnings
 
 
 def build(
@@ -165,6 +171,7 @@ def build(
     jobs: int = 1,
     executor: Executor | None = None,
     on_result: Callable[[JobResult], None] | None = None,
+    pdf_ua: bool = False,
 ) -> BuildResult:
     """Build documents and packs into `out_dir`; one failure does not stop the others.
 
@@ -177,8 +184,13 @@ def build(
     from .profiles import check_profile
 
     check_profile(profile)
+    if pdf_ua:
+        from .accessible import check_profile as check_tagged_profile
+
+        check_tagged_profile(profile)
     options = BuildOptions(paper=paper, strict=strict, profile=profile, pdf_a=pdf_a,
                            email_budget=email_budget or BuildOptions.email_budget)
+    options = replace(options, pdf_ua=pdf_ua)
     project = project or find_project()
     out_dir = out_dir or project / "out"
     documents = list(paths) if paths else discover(project)
@@ -245,14 +257,14 @@ def build_document(
     options = options or BuildOptions()
     strict = options.strict
     started = time.perf_counter()
-    composed = prepare(path, project)
+    composed = prepare(path, project, pdf_ua=options.pdf_ua)
     if strict and composed.warnings:
         raise BriefingError(
             Problem(p.path, p.line, p.message + " (--strict)") for p in composed.warnings
         )
     glyphs: list[Problem] = []
     merged = render_document(composed, project=project, paper=options.layout_paper,
-                             warnings=glyphs)
+                             warnings=glyphs, pdf_ua=options.pdf_ua)
     if strict and glyphs:
         raise BriefingError(Problem(p.path, p.line, p.message + " (--strict)") for p in glyphs)
     html = page_html(composed, theme_for(project)).encode("utf-8")
@@ -276,9 +288,12 @@ def build_document(
 
 def render_document(
     composed: Composed, *, project: Path, paper: str = "a4",
-    warnings: list[Problem] | None = None,
+    warnings: list[Problem] | None = None, pdf_ua: bool = False,
 ) -> Merged:
     """Render cover, body and notes as separate parts and merge them into one PDF.
+
+    With `pdf_ua` the parts are tagged and the running headers and footers are artifacts; the
+    merged file has one structure tree (structure.py).
 
     Characters no installed font has are added to `warnings`, when given (see scripts.py).
     """
@@ -291,8 +306,9 @@ def render_document(
 
     logged: list[str] = []
 
-    def render(html: str, name: str) -> RenderedPart:
-        part = render_pdf(html, name=name, base=base, project=project, shown=document.shown)
+    def render(html: str, name: str, running: bool = False) -> RenderedPart:
+        part = render_pdf(html, name=name, base=base, project=project, shown=document.shown,
+                          tagged=pdf_ua and not running, artifact=pdf_ua and running)
         logged.extend(w.message for w in part.warnings)
         return part
 
@@ -320,7 +336,7 @@ def render_document(
         for index, number in enumerate(numbers)
         if number is not None
     ]
-    folio = render(folio_html(folio_pages, theme, document.lang), "folio")
+    folio = render(folio_html(folio_pages, theme, document.lang), "folio", running=True)
     pdf = assemble(parts, outline(composed), metadata(document), Placed(folio, "folio"))
     if warnings is not None:
         source = document.source.decode("utf-8", "replace")

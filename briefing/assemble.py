@@ -29,6 +29,7 @@ from pypdf.generic import (
 
 from .markdown import XREF_SCHEME
 from .pdf import Anchor, RenderedPart
+from .structure import PartPages, is_tagged, merge_structure
 
 
 class AssemblyError(RuntimeError):
@@ -143,6 +144,16 @@ def assemble(
             _rewrite_links(writer, index, placed.namespace, destination)
 
     numbers = page_numbers(parts)
+    readers = [_reader(placed.part, cache) for placed in parts]
+    if any(is_tagged(reader) for reader in readers):  # --pdf-ua: one tree for the merged file
+        titles = {anchors[(e.namespace, e.anchor)][0]: e.title for e in reversed(outline)
+                  if (e.namespace, e.anchor) in anchors}
+        merge_structure(writer, [
+            PartPages(reader, placed.page_indexes, start, placed.part.link_texts,
+                      f"{placed.label}: {metadata.title}" if placed.label
+                      else titles.get(start, placed.part.name))
+            for placed, start, reader in zip(parts, starts, readers, strict=True)
+        ], lang=metadata.lang, title=metadata.title)
     if folio is not None:
         folio_reader = _reader(folio.part, cache)
         numbered = [i for i, n in enumerate(numbers) if n is not None]

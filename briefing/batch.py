@@ -122,7 +122,8 @@ def plan(paths: Sequence[Path], *, project: Path, out_dir: Path, options: BuildO
             if len(pack.recipients) < 2 or paper not in PAPERS:
                 jobs.append(job)
                 continue
-            shared = render_shared(pack, project, PAPERS[paper], theme_for(project))
+            shared = render_shared(pack, project, PAPERS[paper], theme_for(project),
+                                   tagged=options.pdf_ua)
         except BriefingError as error:
             failed.append(JobResult(job, problems=error.problems, failed=True))
             continue

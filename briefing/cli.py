@@ -73,6 +73,8 @@ def _project(files: list[Path]) -> Path:
               help="Largest PDF the email profile accepts (default 5 MB).")
 @click.option("--pdf-a", "pdf_a", is_flag=True,
               help="Archival PDF/A-3b that carries its YAML sources (see `briefing extract`).")
+@click.option("--pdf-ua", "pdf_ua", is_flag=True,
+              help="Accessible PDF/UA-1: tagged, one structure tree (not booklet/handout).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Outputs built in parallel (default: the number of cores).")
 @click.option("--scheduler", metavar="ADDRESS",
@@ -80,11 +82,18 @@ def _project(files: list[Path]) -> Path:
 @click.pass_context
 def build(ctx: click.Context, files: tuple[str, ...], out_dir: Path | None, paper: str,
           strict: bool, profile: str, email_budget: float | None, jobs: int | None,
-          scheduler: str | None, pdf_a: bool) -> None:
+          scheduler: str | None, pdf_a: bool,
+          pdf_ua: bool = False) -> None:
     """Build FILES (default: every document and pack in content/) into PDF and HTML."""
     from . import api
     from .batch import JobResult, dask_executor
 
+    if pdf_ua:
+        from .accessible import profile_problem
+
+        problem = profile_problem(profile)
+        if problem:
+            raise click.UsageError(problem)
     paths = _paths(files)
     project = _project(paths)
     workers = jobs or os.cpu_count() or 1
@@ -100,6 +109,7 @@ def build(ctx: click.Context, files: tuple[str, ...], out_dir: Path | None, pape
             result = api.build(
                 paths or None, project=project, out_dir=out_dir, paper=paper, strict=strict,
                 profile=profile, jobs=workers, executor=executor, on_result=on_result,
+                pdf_ua=pdf_ua,
                 pdf_a=pdf_a,
                 email_budget=int(email_budget * 1024 * 1024) if email_budget else None,
             )
@@ -186,14 +196,16 @@ class _nothing:
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format of the problems.")
-def check(files: tuple[str, ...], strict: bool, fmt: str) -> None:
+@click.option("--pdf-ua", "pdf_ua", is_flag=True,
+              help="Also what --pdf-ua builds need (images with alternative text).")
+def check(files: tuple[str, ...], strict: bool, fmt: str, pdf_ua: bool = False) -> None:
     """Validate FILES (default: every content/*.yaml) without rendering."""
     from . import api
 
     paths = _paths(files)
     project = _project(paths)
     try:
-        result = api.check(paths or None, project=project)
+        result = api.check(paths or None, project=project, pdf_ua=pdf_ua)
     except BriefingError as error:
         result = api.CheckResult((), error.problems)
     failed = result.failed(strict)

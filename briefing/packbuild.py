@@ -81,15 +81,18 @@ def pack_css(theme: Theme, part: str, paper: Paper, first_page: int | None = Non
     return _css(theme, part, _page_css(paper, first_page) + "\n" + theme.stylesheet("pack.css"))
 
 
-def render_shared(pack: Pack, project: Path, paper: Paper, theme: Theme) -> SharedPack:
+def render_shared(pack: Pack, project: Path, paper: Paper, theme: Theme,
+                  tagged: bool = False) -> SharedPack:
+    """`tagged` (--pdf-ua): every part tagged, headers and footers as artifacts."""
     composed = {
-        i: prepare(item.path, project) for i, item in enumerate(pack.items)
+        i: prepare(item.path, project, pdf_ua=tagged) for i, item in enumerate(pack.items)
         if item.kind == "document"
     }
     base = pack.path.parent
 
     def render(html: str, name: str) -> RenderedPart:
-        return render_pdf(html, name=name, base=base, project=project, shown=pack.shown)
+        return render_pdf(html, name=name, base=base, project=project, shown=pack.shown,
+                          tagged=tagged)
 
     def contents(entries: Sequence[ContentsEntry]) -> RenderedPart:
         html = theme.environment().get_template("pack_contents.html.j2").render(
@@ -130,8 +133,8 @@ def render_shared(pack: Pack, project: Path, paper: Paper, theme: Theme) -> Shar
     )
     shared = SharedPack(pack, tuple(parts), tuple(headers), outline)
     recipients: list[Recipient | None] = list(pack.recipients) or [None]
-    covers = render_covers(pack, recipients, project, paper, theme)
-    folios = render_folios(shared, covers, recipients, theme, project)
+    covers = render_covers(pack, recipients, project, paper, theme, tagged)
+    folios = render_folios(shared, covers, recipients, theme, project, tagged)
     return replace(shared, covers=tuple(covers), folios=tuple(folios))
 
 
@@ -222,7 +225,7 @@ def _entries(pack: Pack, composed: dict[int, Composed], attached: dict[int, Rend
 
 
 def render_covers(pack: Pack, recipients: Sequence[Recipient | None], project: Path,
-                  paper: Paper, theme: Theme) -> list[Placed]:
+                  paper: Paper, theme: Theme, tagged: bool = False) -> list[Placed]:
     """Every copy's cover from one WeasyPrint run (a supplied cover PDF is shared)."""
     if pack.cover is not None:
         part = supplied_pdf(pack.cover, _shown(pack.cover), name="cover")
@@ -231,7 +234,7 @@ def render_covers(pack: Pack, recipients: Sequence[Recipient | None], project: P
     html = theme.environment().get_template("pack_cover.html.j2").render(
         pack=pack, recipients=recipients, css=pack_css(theme, "cover", paper))
     part = render_pdf(html, name="covers", base=pack.path.parent, project=project,
-                      shown=pack.shown)
+                      shown=pack.shown, tagged=tagged)
     starts = [part.anchors[f"cover-{i}"].page for i in range(len(recipients))]
     ends = [*starts[1:], part.page_count]
     placed = []
@@ -243,7 +246,7 @@ def render_covers(pack: Pack, recipients: Sequence[Recipient | None], project: P
 
 def render_folios(shared: SharedPack, covers: Sequence[Placed],
                   recipients: Sequence[Recipient | None], theme: Theme,
-                  project: Path) -> list[Placed]:
+                  project: Path, artifact: bool = False) -> list[Placed]:
     """Headers and footers of every copy, from one WeasyPrint run."""
     pack = shared.pack
     sizes = [size for placed in shared.parts for size in placed.page_sizes]
@@ -265,7 +268,7 @@ def render_folios(shared: SharedPack, covers: Sequence[Placed],
                                    pack.classification))
         spans.append(tuple(range(start, len(pages))))
     part = render_pdf(folio_html(pages, theme, pack.lang), name="folio", base=pack.path.parent,
-                      project=project, shown=pack.shown)
+                      project=project, shown=pack.shown, artifact=artifact)
     folios = [Placed(part, "folio", pages=span) for span in spans]
     return folios if pack.personalise_footer else folios * len(recipients)
 
@@ -309,7 +312,7 @@ def build_pack(
     sheet = PAPERS[paper]
     theme = theme_for(project)
     if shared is None:
-        shared = render_shared(pack, project, sheet, theme)
+        shared = render_shared(pack, project, sheet, theme, tagged=options.pdf_ua)
     everyone: list[Recipient | None] = list(pack.recipients) or [None]
     chosen = list(indexes) if indexes is not None else list(range(len(everyone)))
     targets = copy_files(pack, out_dir)

@@ -36,6 +36,8 @@ class RenderedPart:
     page_sizes: tuple[tuple[float, float], ...]
     anchors: dict[str, Anchor] = field(default_factory=dict)
     warnings: tuple[Problem, ...] = ()
+    #: tagged parts: the text of each page's link annotations, in order (see structure.py)
+    link_texts: tuple[tuple[str, ...], ...] = ()
 
     @property
     def page_count(self) -> int:
@@ -88,8 +90,12 @@ def _collect_weasyprint_warnings() -> Iterator[_Collector]:
         logger.removeHandler(collector)
 
 
-def render_pdf(html: str, *, name: str, base: Path, project: Path, shown: str) -> RenderedPart:
-    """Lay out and write one part; WeasyPrint is imported here so `check` never pays for it."""
+def render_pdf(html: str, *, name: str, base: Path, project: Path, shown: str,
+               tagged: bool = False, artifact: bool = False) -> RenderedPart:
+    """Lay out and write one part; WeasyPrint is imported here so `check` never pays for it.
+
+    `tagged` writes a structure tree (PDF/UA); `artifact` marks all of the part's content as
+    pagination artifacts (running headers and footers stamped onto tagged pages)."""
     import weasyprint
 
     from .scripts import install_actual_text
@@ -98,10 +104,18 @@ def render_pdf(html: str, *, name: str, base: Path, project: Path, shown: str) -
     LOG.info("%s: rendering %s", shown, name)
     fetcher = _fetcher_class()(project)
     with _collect_weasyprint_warnings() as collector:
-        document = weasyprint.HTML(
+        source = weasyprint.HTML(
             string=html, base_url=base.resolve().as_uri() + "/", url_fetcher=fetcher
-        ).render()
-        pdf = document.write_pdf()
+        )
+        document = source.render()
+        pdf = document.write_pdf(pdf_tags=tagged)
+    link_texts: tuple[tuple[str, ...], ...] = ()
+    if tagged or artifact:
+        from .structure import link_texts as texts_of_links
+        from .structure import mark_as_artifact
+
+        link_texts = texts_of_links(source.etree_element, document.pages) if tagged else ()
+        pdf = mark_as_artifact(pdf) if artifact else pdf
     sizes = tuple((p.width * PX_TO_PT, p.height * PX_TO_PT) for p in document.pages)
     anchors: dict[str, Anchor] = {}
     for index, page in enumerate(document.pages):
@@ -111,4 +125,5 @@ def render_pdf(html: str, *, name: str, base: Path, project: Path, shown: str) -
     warnings = tuple(
         Problem(shown, None, f"{name}: {message}", "warning") for message in collector.messages
     )
-    return RenderedPart(name=name, pdf=pdf, page_sizes=sizes, anchors=anchors, warnings=warnings)
+    return RenderedPart(name=name, pdf=pdf, page_sizes=sizes, anchors=anchors, warnings=warnings,
+                        link_texts=link_texts)

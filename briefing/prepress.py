@@ -57,8 +57,9 @@ def print_marks(pdf: bytes, bleed_mm: float = 3.0, marks_mm: float = 10.0) -> by
         raise ValueError(f"{marks_mm} mm leaves no room for crop marks beyond the bleed")
     writer = PdfWriter(clone_from=read(pdf))
     registration = writer._add_object(_registration_colour())
+    tagged = "/StructTreeRoot" in writer.root_object  # --pdf-ua: marks are artifacts
     for page in writer.pages:
-        _mark(writer, page, registration, bleed_mm * MM, marks_mm * MM, offset * MM)
+        _mark(writer, page, registration, bleed_mm * MM, marks_mm * MM, offset * MM, tagged)
     return to_bytes(writer)
 
 
@@ -79,7 +80,7 @@ def _box(values: Iterable[float]) -> RectangleObject:
 
 
 def _mark(writer: PdfWriter, page: PageObject, registration: IndirectObject,
-          bleed: float, margin: float, offset: float) -> None:
+          bleed: float, margin: float, offset: float, tagged: bool = False) -> None:
     trim = page.trimbox
     left, bottom = float(trim.left), float(trim.bottom)
     right, top = float(trim.right), float(trim.top)
@@ -101,9 +102,11 @@ def _mark(writer: PdfWriter, page: PageObject, registration: IndirectObject,
             lines.append(f"{x + dx * start:.3f} {y:.3f} m {x + dx * end:.3f} {y:.3f} l")
             lines.append(f"{x:.3f} {y + dy * start:.3f} m {x:.3f} {y + dy * end:.3f} l")
     resource_dict(page_resources(page), "/ColorSpace")[NameObject(REGISTRATION)] = registration
-    append_content(writer, page, (
-        f"q {REGISTRATION} CS 1 SCN {MARK_WIDTH_PT} w 0 J [] 0 d\n"
-        + "\n".join(lines) + "\nS Q\n").encode())
+    marks = (f"q {REGISTRATION} CS 1 SCN {MARK_WIDTH_PT} w 0 J [] 0 d\n"
+             + "\n".join(lines) + "\nS Q\n")
+    if tagged:  # printer's marks are no part of the document: outside the structure tree
+        marks = f"/Artifact <</Type /Page>> BDC\n{marks}EMC\n"
+    append_content(writer, page, marks.encode())
 
 
 def duplex_blanks(pages: int, starts: Iterable[int]) -> list[int]:

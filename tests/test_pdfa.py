@@ -469,3 +469,21 @@ def test_a_pdf_ua_claim_is_kept_with_its_extension_schema() -> None:
     assert prop(meta, "dc:title/rdf:Alt/rdf:li") == "Tagged"
     namespaces = [e.text for e in meta.iter("{http://www.aiim.org/pdfa/ns/schema#}namespaceURI")]
     assert namespaces == [NS["pdfuaid"]]
+
+
+def test_pdf_a_and_pdf_ua_together_claim_both(project: Path) -> None:
+    """Section 2 of the issue (tagging) and this one meet in one file: the merged structure
+    tree survives the archival step, and the XMP claims PDF/A-3b and PDF/UA-1."""
+    pytest.importorskip("briefing.structure")
+    out = project / "out" / "both"
+    result = run_briefing("build", "content/undated.yaml", "--pdf-a", "--pdf-ua", "--out",
+                          str(out), "-j", "1", cwd=project, env=_env())
+    assert result.returncode == 0, result.stderr
+    reader = check_archival(out / "undated.pdf", {"content/undated.yaml": UNDATED.encode()})
+    meta = xmp(reader)
+    assert prop(meta, "pdfaid:part") == "3" and prop(meta, "pdfuaid:part") == "1"
+    root = reader.trailer["/Root"]
+    assert "/StructTreeRoot" in root and root["/MarkInfo"]["/Marked"]
+    info = subprocess.run(["pdfinfo", str(out / "undated.pdf")], capture_output=True,
+                          text=True, check=True).stdout
+    assert re.search(r"^Tagged:\s+yes$", info, re.M)
