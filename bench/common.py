@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -14,16 +13,17 @@ BIN = Path(sys.executable).parent
 
 
 def measure(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, float]:
-    """Wall seconds and peak resident memory (MB) of one child process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Wall seconds and peak resident memory (MB) of one child process (its own rusage, from
+    wait4, so earlier children do not count; worker processes it starts are not included)."""
     started = time.perf_counter()
-    subprocess.run(args, cwd=cwd, check=True, capture_output=True,
-                   env={**os.environ, **(env or {})})
+    child = subprocess.Popen(args, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             env={**os.environ, **(env or {})})
+    _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    # ru_maxrss of children is the largest child so far: run each measure in a fresh process
-    # (python bench/x.py) when comparing peaks; `before` only guards against misuse.
-    return seconds, max(peak, before) / 1024
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode:
+        raise SystemExit(f"{args} failed: {child.stderr.read().decode() if child.stderr else ''}")
+    return seconds, usage.ru_maxrss / 1024
 
 
 def best_of(n: int, args: list[str], cwd: Path, env: dict[str, str] | None = None

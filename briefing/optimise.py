@@ -79,13 +79,34 @@ def image_uses(writer: PdfWriter | PdfReader) -> dict[int, _Use]:
     it is drawn at, from the content streams of the pages and the forms they draw."""
     uses: dict[int, _Use] = {}
     for index, page in enumerate(writer.pages):
+        resources = page.get("/Resources")
+        table = cast(DictionaryObject | None, resources.get_object() if resources else None)
+        if not _may_draw_images(table, 0):
+            continue  # parsing a content stream is the expensive part: only where it matters
         content = page.get_contents()
         if content is None:
             continue
-        resources = page.get("/Resources")
-        _walk(content, cast(DictionaryObject | None, resources.get_object() if resources else None),
-              IDENTITY, (), index, uses, writer, 0)
+        _walk(content, table, IDENTITY, (), index, uses, writer, 0)
     return uses
+
+
+def _may_draw_images(resources: DictionaryObject | None, depth: int) -> bool:
+    """Whether these resources hold an image, directly or through the forms they hold."""
+    table = resources.get("/XObject") if resources is not None else None
+    if table is None:
+        return False
+    for ref in cast(DictionaryObject, table.get_object()).values():
+        obj = ref.get_object()
+        if not isinstance(obj, StreamObject):
+            continue
+        if obj.get("/Subtype") == "/Image":
+            return True
+        inner = obj.get("/Resources")
+        if obj.get("/Subtype") == "/Form" and depth < MAX_DEPTH and _may_draw_images(
+            cast(DictionaryObject, inner.get_object()) if inner else None, depth + 1
+        ):
+            return True
+    return False
 
 
 def _walk(content: ContentStream, resources: DictionaryObject | None, ctm: Matrix,
