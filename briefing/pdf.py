@@ -7,6 +7,8 @@ across separately rendered parts and build the outline of the merged file.
 from __future__ import annotations
 
 import logging
+import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -14,7 +16,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from .errors import Problem
+from .errors import BriefingError, Problem
+from .limits import TIME_LIMIT_ENV, TimeLimitExceeded, time_limit, time_limit_for
+from .markdown import XREF_SCHEME
 
 PX_TO_PT = 0.75
 LOG = logging.getLogger("briefing")
@@ -44,30 +48,108 @@ class RenderedPart:
         return len(self.page_sizes)
 
 
+#: the largest file a part may read (an image, a font, a stylesheet of the project)
+MAX_FETCH_BYTES = 64 * 1024 * 1024
+#: link targets kept as live links in a PDF part; `x-briefing:` links are the templates'
+#: own cross-part references (content cannot write them: see markdown.py), resolved on assembly
+LINK_SCHEMES = ("http", "https", "mailto", "tel", XREF_SCHEME)
+
+
+class Refused(ValueError):
+    """A part asked for something outside the project: the build fails (see render_pdf)."""
+
+
+def read_project_file(path: Path, project: Path) -> bytes:
+    """The bytes of a regular file inside the project, or Refused.
+
+    The check is on the resolved path, so a symlink in the project cannot reach out of it; the
+    file is then opened without following a symlink (O_NOFOLLOW: one swapped in after the check
+    is refused) and without blocking (O_NONBLOCK: a FIFO would otherwise wait for a writer),
+    and whatever is open must be a regular file: no FIFOs, sockets or devices. A missing file
+    is FileNotFoundError, which WeasyPrint reports as a warning, like any missing image.
+    """
+    root = project.resolve()
+    resolved = path.resolve()
+    if resolved != root and root not in resolved.parents:
+        raise Refused(f"refused to read {path}: outside the project")
+    flags = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+             | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        fd = os.open(resolved, flags)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise Refused(f"refused to read {path}: {exc.strerror or exc}") from None
+    too_big = f"refused to read {path}: larger than {MAX_FETCH_BYTES // 1024 // 1024} MB"
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise Refused(f"refused to read {path}: not a regular file")
+        if info.st_size > MAX_FETCH_BYTES:
+            raise Refused(too_big)
+        data = handle.read(MAX_FETCH_BYTES + 1)
+    if len(data) > MAX_FETCH_BYTES:
+        raise Refused(too_big)
+    return data
+
+
 def _fetcher_class() -> Any:
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class ProjectFetcher(URLFetcher):  # type: ignore[misc]
-        """Serves files inside the project and nothing else: no network, no other files."""
+        """Serves files inside the project and `data:` URLs, nothing else: no network (http,
+        https, ftp...), no file outside the project, no device. What it refused is kept in
+        `refused`: WeasyPrint only logs a failed fetch, render_pdf turns it into an error."""
 
         def __init__(self, project: Path):
-            super().__init__(allowed_protocols=("file", "data"))
+            super().__init__(allowed_protocols=("file", "data"), allow_redirects=False)
             self.project = project.resolve()
+            self.refused: list[str] = []
 
         def fetch(self, url: str, headers: Any = None) -> Any:
-            scheme = url.split(":", 1)[0].lower()
+            try:
+                return self._fetch(url, headers)
+            except Refused as exc:
+                self.refused.append(str(exc))
+                raise
+
+        def _fetch(self, url: str, headers: Any) -> Any:
+            scheme = url.split(":", 1)[0].strip().lower() if ":" in url else ""
             if scheme == "data":
                 return super().fetch(url, headers)
             if scheme != "file":
-                raise ValueError(f"refused to fetch {url!r}: only files inside the project")
-            path = Path(unquote(urlsplit(url).path)).resolve()
-            if not (path == self.project or self.project in path.parents):
-                raise ValueError(f"refused to read {path}: outside the project")
-            if not path.is_file():
-                raise ValueError(f"refused to read {path}: not a regular file")
-            return URLFetcherResponse(url, path.read_bytes())
+                raise Refused(f"refused to fetch {url}: no network access, only files inside "
+                              f"the project")
+            parts = urlsplit(url)
+            if parts.netloc not in ("", "localhost"):
+                raise Refused(f"refused to fetch {url}: a file on another machine")
+            return URLFetcherResponse(
+                url, read_project_file(Path(unquote(parts.path)), self.project))
 
     return ProjectFetcher
+
+
+def project_fetcher(project: Path) -> Any:
+    """WeasyPrint's url_fetcher for the parts of a document in `project`."""
+    return _fetcher_class()(project)
+
+
+def _neutralise(document: Any) -> None:
+    """What a part may not carry, whatever its HTML says (a project's template included):
+    embedded files (`<link rel=attachment>`, `<a rel=attachment>`), and live links that are
+    not web, mail or phone links (`javascript:`, `file:`, a relative link resolved to a path
+    on the builder's disk). The text of a dropped link is still printed."""
+    document.metadata.attachments = []
+    for page in document.pages:
+        page.links = [
+            link for link in page.links
+            if link[0] == "internal" or (link[0] == "external" and _live_link(str(link[1])))
+        ]
+
+
+def _live_link(url: str) -> bool:
+    scheme = url.split(":", 1)[0].strip().lower() if ":" in url else ""
+    return scheme in LINK_SCHEMES
 
 
 class _Collector(logging.Handler):
@@ -102,20 +184,38 @@ def render_pdf(html: str, *, name: str, base: Path, project: Path, shown: str,
 
     install_actual_text()  # extracted Khmer text equals the source (see scripts.py)
     LOG.info("%s: rendering %s", shown, name)
-    fetcher = _fetcher_class()(project)
-    with _collect_weasyprint_warnings() as collector:
-        source = weasyprint.HTML(
-            string=html, base_url=base.resolve().as_uri() + "/", url_fetcher=fetcher
-        )
-        document = source.render()
-        pdf = document.write_pdf(pdf_tags=tagged)
+    fetcher = project_fetcher(project)
+    limit = time_limit_for(len(html))
+    try:
+        with _collect_weasyprint_warnings() as collector, time_limit(limit):
+            source = weasyprint.HTML(
+                string=html, base_url=base.resolve().as_uri() + "/", url_fetcher=fetcher
+            )
+            document = source.render()
+            _neutralise(document)
+            pdf = document.write_pdf(pdf_tags=tagged, attachments=None)
+    except TimeLimitExceeded:
+        raise BriefingError.at(shown, None, (
+            f"{name}: laying out took longer than {limit or 0:.0f} s and was stopped; look "
+            f"for a very large table, or extreme sizes in the project's styles/ and "
+            f"templates/ (the limit is set with {TIME_LIMIT_ENV}=seconds)")) from None
+    except BriefingError:
+        raise
+    except Exception as exc:
+        LOG.debug("%s: WeasyPrint failed on the %s", shown, name, exc_info=True)
+        raise BriefingError.at(shown, None, (
+            f"{name}: could not be laid out ({type(exc).__name__}: {exc}); look for extreme "
+            f"sizes in the project's styles/ and templates/")) from exc
+    if fetcher.refused:
+        raise BriefingError(Problem(shown, None, f"{name}: {message}")
+                            for message in dict.fromkeys(fetcher.refused))
     link_texts: tuple[tuple[str, ...], ...] = ()
     if tagged or artifact:
         from .structure import link_texts as texts_of_links
         from .structure import mark_as_artifact
 
         link_texts = texts_of_links(source.etree_element, document.pages) if tagged else ()
-        pdf = mark_as_artifact(pdf) if artifact else pdf
+        pdf = pdf
     sizes = tuple((p.width * PX_TO_PT, p.height * PX_TO_PT) for p in document.pages)
     anchors: dict[str, Anchor] = {}
     for index, page in enumerate(document.pages):
