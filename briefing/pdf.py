@@ -215,7 +215,7 @@ def render_pdf(html: str, *, name: str, base: Path, project: Path, shown: str,
         from .structure import mark_as_artifact
 
         link_texts = texts_of_links(source.etree_element, document.pages) if tagged else ()
-        pdf = pdf
+        pdf = mark_as_artifact(pdf) if artifact else pdf
     sizes = tuple((p.width * PX_TO_PT, p.height * PX_TO_PT) for p in document.pages)
     anchors: dict[str, Anchor] = {}
     for index, page in enumerate(document.pages):
