@@ -170,7 +170,7 @@ def _dated_info(writer: PdfWriter) -> dict[str, str]:
     return values
 
 
-def _walk(obj: PdfObject, seen: set[int] | None = None) -> Iterator[PdfObject]:
+def _walk(obj: PdfObject) -> Iterator[PdfObject]:
     """Every dictionary, array and stream inside one indirect object, not across references."""
     from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
