@@ -26,7 +26,7 @@ from pypdf.generic import ArrayObject, ContentStream, DictionaryObject, Indirect
 import briefing
 from briefing.profiles import apply_profile
 
-from conftest import pdftotext, run_briefing, write_project
+from conftest import REPO, pdftotext, run_briefing, write_project
 
 DOC = """\
 title: Tagged Briefing
@@ -261,10 +261,17 @@ def qpdf_check(path: Path) -> None:
 # -- a document, built with the console script -----------------------------------------------
 
 
+#: a project stylesheet with text in a page margin box: WeasyPrint marks it but leaves it out of
+#: its tree, and the merge must turn it into an artifact
+MARGIN_BOX = '@page { @bottom-left { content: "Words in the margin"; font-size: 7pt } }\n'
+
+
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    notes_css = (REPO / "styles" / "notes.css").read_text(encoding="utf-8")
     return write_project(tmp_path_factory.mktemp("ua"), {
         "content/tagged.yaml": DOC, "content/chart.png": chart_png(),
+        "styles/notes.css": notes_css + MARGIN_BOX,
     })
 
 
@@ -322,6 +329,15 @@ def test_running_headers_and_footers_are_artifacts(document: Path) -> None:
     reader = PdfReader(document)
     body = reader.pages[1].get_contents().get_data()
     assert re.search(rb"/Artifact\s*<<\s*/Type\s*/Pagination\s*>>\s*BDC", body)
+
+
+def test_margin_box_text_becomes_an_artifact(document: Path) -> None:
+    """Marked by WeasyPrint, claimed by no element: an artifact after the merge (the tree walk
+    of the test above finds no MCID left unclaimed, and no unmarked content)."""
+    assert "Words in the margin" in pdftotext(document)
+    assert "Words in the margin" not in struct_text(document)
+    notes = PdfReader(document).pages[-1].get_contents().get_data()
+    assert re.search(rb"/Artifact\s*BMC", notes)
 
 
 def test_lists_tables_figures_and_links_are_tagged(document: Path) -> None:
