@@ -80,6 +80,13 @@ class Document:
     #: the project folder: Markdown images must resolve inside it
     project: Path | None = None
     translation_of: TranslationOf | None = None
+    #: where the notes are printed: `end` (the notes appendix) or `page` (at the foot of the
+    #: page that calls them); the HTML page always lists them at the end
+    notes: str = "end"
+
+    @property
+    def notes_on_page(self) -> bool:
+        return self.notes == "page"
 
     @property
     def questions(self) -> tuple[Question, ...]:
@@ -165,7 +172,10 @@ _DOCUMENT_KEYS = {
     "footnotes": False,
     "cover": False,
     "translation_of": False,
+    "notes": False,
 }
+#: `notes:` values and what they mean, for the message when the value is wrong
+NOTES_PLACES = {"end": "a notes appendix", "page": "footnotes at the foot of each page"}
 _SECTION_KEYS = {"title": True, "intro": False, "questions": True}
 _QUESTION_KEYS = {"question": True, "answer": True, "id": False}
 
@@ -187,6 +197,7 @@ def validate(loaded: Loaded, project: Path, shown: str | None = None) -> Documen
     cover = _cover(check, check.text(top.get("cover"), "cover"), loaded.path, project)
     original = _translation_of(check, check.text(top.get("translation_of"), "translation_of"),
                                loaded.path, project)
+    notes = _notes(check, check.text(top.get("notes"), "notes"))
 
     # Every field is read before deciding, so one run reports all of the file's problems.
     if check.problems:
@@ -203,6 +214,7 @@ def validate(loaded: Loaded, project: Path, shown: str | None = None) -> Documen
         warnings=loaded.warnings,
         project=project,
         translation_of=original,
+        notes=notes,
     )
 
 
@@ -385,6 +397,17 @@ def _footnotes(check: _Checker, entry: tuple[Scalar, Value] | None) -> tuple[Foo
         if scalar:
             notes.append(Footnote(label.text, Text(scalar.text, scalar.text_line)))
     return tuple(notes)
+
+
+def _notes(check: _Checker, scalar: Scalar | None) -> str:
+    if scalar is None:
+        return "end"
+    value = scalar.text.strip()
+    if value not in NOTES_PLACES:
+        choices = ", ".join(f"`{name}` ({meaning})" for name, meaning in NOTES_PLACES.items())
+        check.error(scalar.line, f"`notes` must be {choices.replace(', ', ' or ', 1)}, "
+                    f"not `{scalar.text}`")
+    return value
 
 
 def _cover(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .errors import BriefingError, Problem
 from .load import Loaded, Mapping, Scalar, Sequence, load
-from .model import FRONT_MATTER_KEYS, _Checker, front_matter, inside_project
+from .model import FRONT_MATTER_KEYS, Document, _Checker, front_matter, inside_project
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,9 @@ class Pack:
     version: str | None = None
     cover: Path | None = None
     notes_at_end: bool = False
+    #: `notes: page`: True; `after-each` or `at-end`: False; no `notes:`: None, and each
+    #: document's own `notes:` decides (see `notes_on_page`)
+    notes_on_page: bool | None = None
     recipients: tuple[Recipient, ...] = ()
     recipients_path: Path | None = None
     personalise_footer: bool = False
@@ -62,7 +65,9 @@ _PACK_KEYS = {
     "personalise_footer": False,
 }
 _ITEM_KEYS = {"document": False, "pdf": False, "title": False}
-NOTES_CHOICES = {"after-each": False, "at-end": True}
+#: `notes:` of a pack: whether the notes are gathered at the end of the pack (`page`: at the
+#: foot of each page, so there are none to gather)
+NOTES_CHOICES = {"after-each": False, "at-end": True, "page": False}
 
 
 def is_pack(loaded: Loaded) -> bool:
@@ -97,10 +102,12 @@ def validate_pack(loaded: Loaded, project: Path, shown: str) -> Pack:
 
     front = front_matter(check, top)
     notes_at_end = False
+    notes_on_page: bool | None = None
     notes = check.text(top.get("notes"), "notes")
     if notes:
         if notes.text.strip() in NOTES_CHOICES:
             notes_at_end = NOTES_CHOICES[notes.text.strip()]
+            notes_on_page = notes.text.strip() == "page"
         else:
             check.error(notes.line, f"`notes` must be one of {', '.join(NOTES_CHOICES)}, "
                         f"not `{notes.text}`")
@@ -157,9 +164,19 @@ def validate_pack(loaded: Loaded, project: Path, shown: str) -> Pack:
     return Pack(
         path=loaded.path, shown=shown, name=loaded.path.stem, **front,
         items=tuple(items), cover=cover, notes_at_end=notes_at_end,
+        notes_on_page=notes_on_page,
         recipients=recipients, recipients_path=recipients_path,
         personalise_footer=personalise_footer, source=loaded.source,
     )
+
+
+def notes_on_page(pack: Pack, document: Document) -> bool:
+    """Whether a document of the pack has its notes at the foot of its pages: the pack's own
+    `notes:` wins when it is given, so a pack reads the same throughout; without it, each
+    document's `notes:` decides."""
+    if pack.notes_on_page is not None:
+        return pack.notes_on_page
+    return document.notes_on_page
 
 
 def _display(path: Path, near: str) -> str:
