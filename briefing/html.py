@@ -70,7 +70,7 @@ def page_linker(anchor: str) -> str:
 
 _PART_STYLES = {
     "cover": ("base.css", "print.css", "cover.css"),
-    "body": ("base.css", "print.css", "body.css"),
+    "body": ("base.css", "print.css", "body.css", "footnotes.css"),
     "notes": ("base.css", "print.css", "notes.css"),
     "page": ("base.css", "web.css"),
     "folio": ("base.css", "folio.css"),
@@ -92,12 +92,18 @@ def _page_css(paper: Paper, first_page: int | None = None) -> str:
 
 
 def _render(
-    theme: Theme, template: str, composed: Composed, linker: Linker, **context: object
+    theme: Theme, template: str, composed: Composed, linker: Linker, *,
+    page_notes: bool = False, **context: object
 ) -> str:
+    """`page_notes`: each note goes into the text at its first call, for the foot of the page,
+    and there is no notes list."""
     document = composed.document
-    answers = {qid: Markup(prose.html(linker)) for qid, prose in composed.answers.items()}
-    intros = {sid: Markup(prose.html(linker)) for sid, prose in composed.intros.items()}
-    notes = [(note, Markup(note.body.html(linker))) for note in composed.notes]
+    placed = {note.number: note for note in composed.notes} if page_notes else None
+    answers = {qid: Markup(prose.html(linker, placed)) for qid, prose in composed.answers.items()}
+    intros = {sid: Markup(prose.html(linker, placed)) for sid, prose in composed.intros.items()}
+    notes = [] if page_notes else [
+        (note, Markup(note.body.html(linker))) for note in composed.notes
+    ]
     # Line-break opportunities between Khmer words: in the HTML only, never in the content.
     return segment_html(theme.environment().get_template(template).render(
         doc=document, answers=answers, intros=intros, notes=notes, link=linker, **context
@@ -109,9 +115,11 @@ def cover_html(composed: Composed, theme: Theme, paper: Paper) -> str:
                    css=_css(theme, "cover", _page_css(paper)))
 
 
-def body_html(composed: Composed, theme: Theme, paper: Paper, first_page: int) -> str:
-    """The body; `first_page` is its first printed page number, for the contents list."""
-    return _render(theme, "body.html.j2", composed, part_linker("body"),
+def body_html(composed: Composed, theme: Theme, paper: Paper, first_page: int,
+              page_notes: bool = False) -> str:
+    """The body; `first_page` is its first printed page number, for the contents list;
+    `page_notes`: the notes at the foot of the pages, not in a notes part."""
+    return _render(theme, "body.html.j2", composed, part_linker("body"), page_notes=page_notes,
                    css=_css(theme, "body", _page_css(paper, first_page)))
 
 

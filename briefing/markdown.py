@@ -9,7 +9,7 @@ knows whether a target is in the same rendered part (a PDF part, or the one HTML
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -64,11 +64,73 @@ def _render_footnote_ref(
     if "number" not in meta:  # a call inside a note: printed as typed
         return escape(f"[^{meta.get('label') or ''}]")
     number = meta["number"]
+    page_notes = env.get("page_notes")
+    if page_notes is not None:
+        return _page_note_call(page_notes[number], meta["call"], env)
     href = env["linker"](f"fn-{number}")
     return (
         f'<sup class="fnref"><a href="{escape(href)}" id="{meta["call"]}" '
         f'role="doc-noteref" aria-label="Note {number}">{number}</a></sup>'
     )
+
+
+def _page_note_call(note: Note, call: str, env: dict[str, Any]) -> str:
+    """A call of a note printed at the foot of the page (`notes: page`). The note's text comes
+    right after its first call, and WeasyPrint's `float: footnote` (footnotes.css) moves it to
+    the foot of the page that call is on; a later call shows the same number and links to it.
+    Call and note are in the same part, so the links are plain fragments both ways."""
+    number = note.number
+    html = (f'<sup class="fnref"><a href="#{note.anchor}" id="{call}" role="doc-noteref" '
+            f'aria-label="Note {number}">{number}</a></sup>')
+    if call != note.calls[0]:
+        return html
+    return html + (
+        f'<span class="footnote" id="{note.anchor}" role="doc-footnote">'
+        f'<a class="note-number" href="#{call}" role="doc-backlink" '
+        f'aria-label="Back to the call of note {number}">{number}</a>'
+        f'{note.body.phrasing_html(env)}</span>'
+    )
+
+
+#: A note at the foot of the page sits inside the paragraph that calls it, and an HTML parser
+#: closes that paragraph at a `<p>`, `<ul>`, `<table>`... So the note's blocks are written as
+#: spans with a class naming the element (`fn-p`, `fn-ul`...), which footnotes.css displays as
+#: blocks, lists and tables again.
+_PHRASING_CLASSES = {
+    "p": "fn-p", "blockquote": "fn-blockquote", "ul": "fn-ul", "ol": "fn-ol", "li": "fn-li",
+    "table": "fn-table", "thead": "fn-thead", "tbody": "fn-tbody", "tr": "fn-tr",
+    "th": "fn-th", "td": "fn-td",
+    **{f"h{level}": "fn-h" for level in range(1, 7)},
+}
+
+
+def _phrasing(tokens: Sequence[Token]) -> list[Token]:
+    """Block tokens of a note turned into phrasing content (see _PHRASING_CLASSES)."""
+    phrasing: list[Token] = []
+    for token in tokens:
+        if token.type in ("code_block", "fence"):
+            code = escape(token.content.rstrip("\n"))
+            phrasing.append(_raw(f'<code class="fn-pre">{code}</code>'))
+        elif token.type == "hr":
+            phrasing.append(_raw('<span class="fn-hr"></span>'))
+        elif token.block and token.tag in _PHRASING_CLASSES:
+            attrs = dict(token.attrs)
+            if token.nesting == 1:
+                attrs["class"] = _PHRASING_CLASSES[token.tag]
+                start = str(attrs.get("start", ""))
+                if start.isdigit():  # `3. item`: an ordered list that does not start at 1
+                    attrs["style"] = f"counter-reset: list-item {int(start) - 1}"
+            # not a block any more: no line breaks between the spans, which WeasyPrint would
+            # lay out as empty lines between list items
+            phrasing.append(token.copy(tag="span", attrs=attrs, block=False))
+        else:
+            phrasing.append(token)
+    return phrasing
+
+
+def _raw(html: str) -> Token:
+    """Markup briefing writes itself (raw HTML in content is never enabled)."""
+    return Token("html_inline", "", 0, content=html)
 
 
 _MD = _parser()
@@ -84,8 +146,16 @@ class Prose:
 
     tokens: tuple[Token, ...]
 
-    def html(self, linker: Linker) -> str:
-        return str(_MD.renderer.render(list(self.tokens), _MD.options, {"linker": linker}))
+    def html(self, linker: Linker, page_notes: Mapping[int, Note] | None = None) -> str:
+        """The HTML of the text. Calls link to the notes list, wherever `linker` says it is;
+        with `page_notes` (the document's notes by number, for `notes: page`), each note's
+        text is placed at its first call instead, to be printed at the foot of the page."""
+        env = {"linker": linker, "page_notes": page_notes}
+        return str(_MD.renderer.render(list(self.tokens), _MD.options, env))
+
+    def phrasing_html(self, env: dict[str, Any]) -> str:
+        """The HTML of a note to be placed inside a paragraph (see _phrasing)."""
+        return str(_MD.renderer.render(_phrasing(self.tokens), _MD.options, env))
 
 
 @dataclass(frozen=True)
