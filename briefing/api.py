@@ -317,9 +317,10 @@ def render_document(
         if document.cover
         else render(cover_html(composed, theme, sheet), "cover")
     )
-    body = render(body_html(composed, theme, sheet, first_page=1), "body")
+    body = render(body_html(composed, theme, sheet, first_page=1,
+                            page_notes=document.notes_on_page), "body")
     parts = [Placed(cover, "doc", label="Cover"), Placed(body, "doc")]
-    if composed.notes:
+    if composed.notes and not document.notes_on_page:
         parts.append(Placed(render(notes_html(composed, theme, sheet), "notes"), "doc"))
 
     numbers = page_numbers(parts)
@@ -350,7 +351,7 @@ def outline(composed: Composed) -> list[OutlineEntry]:
     for section in document.sections:
         questions = tuple(OutlineEntry(q.question, "doc", f"q-{q.id}") for q in section.questions)
         entries.append(OutlineEntry(section.title, "doc", section.id, questions))
-    if composed.notes:
+    if composed.notes and not document.notes_on_page:
         entries.append(OutlineEntry("Notes", "doc", "notes"))
     return entries
 

@@ -31,7 +31,7 @@ from .markdown import XREF_SCHEME, Composed
 from .model import slugify
 from .options import BuildOptions
 from .output import safe_name, write_atomic
-from .pack import Pack, Recipient
+from .pack import Pack, Recipient, notes_on_page
 from .pdf import Anchor, RenderedPart, render_pdf
 from .theme import Theme, theme_for
 
@@ -153,14 +153,15 @@ def _lay_out(pack: Pack, composed: dict[int, Composed], attached: dict[int, Rend
             continue
         doc = composed[index]
         title = item.title or doc.document.title
+        on_page = notes_on_page(pack, doc.document)
         body = render(_render(
             theme, "pack_body.html.j2", doc, part_linker("body"), pack=pack, item_title=title,
-            css=pack_css(theme, "body", paper, current),
+            css=pack_css(theme, "body", paper, current), page_notes=on_page,
         ), f"{namespace} body")
         body = replace(body, anchors={**body.anchors, "start": body.anchors["doc-start"]})
         current += body.page_count
         notes = None
-        if doc.notes:
+        if doc.notes and not on_page:
             notes = Placed(render(_render(
                 theme, "pack_notes.html.j2", doc, part_linker("notes"), item_title=title,
                 css=pack_css(theme, "notes", paper),
