@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import logging
 import os
 import time
@@ -19,6 +18,7 @@ from .archive import document_sources
 from .assemble import Metadata, OutlineEntry, Placed, assemble, page_numbers
 from .errors import BriefingError, Problem
 from .html import PAPERS, FolioPage, body_html, cover_html, folio_html, notes_html, page_html
+from .limits import content_problems
 from .load import load
 from .markdown import Composed, compose
 from .model import Document, validate
@@ -300,6 +300,9 @@ def render_document(
     document = composed.document
     if paper not in PAPERS:
         raise BriefingError.at(document.shown, None, f"unknown paper size {paper!r}")
+    too_big = content_problems(document)  # before any layout: see limits.py
+    if too_big:
+        raise BriefingError(too_big)
     sheet = PAPERS[paper]
     theme = theme_for(project)
     base = document.path.parent
@@ -389,29 +392,11 @@ def supplied_cover(document: Document) -> RenderedPart:
 
 def supplied_pdf(path: Path, shown: str, *, name: str) -> RenderedPart:
     """A PDF from outside (a designed cover, a study), reduced to its pages: no scripts,
-    actions, forms or attachments. Every page gets an anchor `page-N` at its top."""
-    from pypdf import PdfReader, PdfWriter
-    from pypdf.errors import PdfReadError
+    actions, forms, annotations or attachments, and no decompression bombs (untrusted.py).
+    Every page gets an anchor `page-N` at its top."""
+    from .untrusted import clean_pdf, read_untrusted
 
-    try:
-        reader = PdfReader(io.BytesIO(path.read_bytes()), strict=False)
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise BriefingError.at(shown, None, f"{name} PDF is encrypted with a password")
-        pages = list(reader.pages)
-        if not pages:
-            raise BriefingError.at(shown, None, f"{name} PDF has no pages")
-        writer = PdfWriter()
-        for page in pages:
-            added = writer.add_page(page)
-            for key in ("/Annots", "/AA"):
-                if key in added:
-                    del added[key]
-        buffer = io.BytesIO()
-        writer.write(buffer)
-    except BriefingError:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, RecursionError, OSError) as exc:
-        raise BriefingError.at(shown, None, f"{name} is not a readable PDF: {exc}") from None
-    sizes = tuple((float(p.mediabox.width), float(p.mediabox.height)) for p in pages)
+    cleaned = clean_pdf(read_untrusted(path, shown, name), shown, name)
+    sizes = cleaned.page_sizes
     anchors = {f"page-{i}": Anchor(i, 0.0, height) for i, (_, height) in enumerate(sizes)}
-    return RenderedPart(name=name, pdf=buffer.getvalue(), page_sizes=sizes, anchors=anchors)
+    return RenderedPart(name=name, pdf=cleaned.pdf, page_sizes=sizes, anchors=anchors)
