@@ -77,21 +77,21 @@ _PART_STYLES = {
 }
 
 
-def _css(theme: Theme, part: str, extra: str = "") -> Markup:
+def stylesheets(theme: Theme, part: str, extra: str = "") -> Markup:
     sheets = [theme.stylesheet(name) for name in _PART_STYLES[part]]
     sheets.append(theme.stylesheet("custom.css", optional=True))
     # Stylesheets are theme files (trusted), never content.
     return Markup("\n".join([*sheets, extra]))
 
 
-def _page_css(paper: Paper, first_page: int | None = None) -> str:
+def page_css(paper: Paper, first_page: int | None = None) -> str:
     css = f"@page {{ size: {paper.css_size}; }}"
     if first_page is not None:
         css += f"\n@page :first {{ counter-reset: page {int(first_page)}; }}"
     return css
 
 
-def _render(
+def render_template(
     theme: Theme, template: str, composed: Composed, linker: Linker, *,
     page_notes: bool = False, **context: object
 ) -> str:
@@ -111,26 +111,28 @@ def _render(
 
 
 def cover_html(composed: Composed, theme: Theme, paper: Paper) -> str:
-    return _render(theme, "cover.html.j2", composed, part_linker("cover"),
-                   css=_css(theme, "cover", _page_css(paper)))
+    return render_template(theme, "cover.html.j2", composed, part_linker("cover"),
+                           css=stylesheets(theme, "cover", page_css(paper)))
 
 
 def body_html(composed: Composed, theme: Theme, paper: Paper, first_page: int,
               page_notes: bool = False) -> str:
     """The body; `first_page` is its first printed page number, for the contents list;
     `page_notes`: the notes at the foot of the pages, not in a notes part."""
-    return _render(theme, "body.html.j2", composed, part_linker("body"), page_notes=page_notes,
-                   css=_css(theme, "body", _page_css(paper, first_page)))
+    return render_template(theme, "body.html.j2", composed, part_linker("body"),
+                           page_notes=page_notes,
+                           css=stylesheets(theme, "body", page_css(paper, first_page)))
 
 
 def notes_html(composed: Composed, theme: Theme, paper: Paper) -> str:
-    return _render(theme, "notes.html.j2", composed, part_linker("notes"),
-                   css=_css(theme, "notes", _page_css(paper)))
+    return render_template(theme, "notes.html.j2", composed, part_linker("notes"),
+                           css=stylesheets(theme, "notes", page_css(paper)))
 
 
 def page_html(composed: Composed, theme: Theme) -> str:
     """One self-contained web page (styles inlined), for the web or an e-mail body."""
-    return _render(theme, "page.html.j2", composed, page_linker, css=_css(theme, "page"))
+    return render_template(theme, "page.html.j2", composed, page_linker,
+                           css=stylesheets(theme, "page"))
 
 
 def folio_html(pages: Sequence[FolioPage], theme: Theme, lang: str) -> str:
@@ -146,5 +148,5 @@ def folio_html(pages: Sequence[FolioPage], theme: Theme, lang: str) -> str:
         (page, sizes[(page.width_pt, page.height_pt)], page.height_pt) for page in pages
     ]
     return segment_html(theme.environment().get_template("folio.html.j2").render(
-        pages=sheets, lang=lang, css=_css(theme, "folio", page_rules)
+        pages=sheets, lang=lang, css=stylesheets(theme, "folio", page_rules)
     ))

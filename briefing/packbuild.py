@@ -26,7 +26,16 @@ from .api import _shown, prepare, source_date, supplied_pdf
 from .archive import pack_sources
 from .assemble import Metadata, OutlineEntry, Placed, ReaderCache, assemble, page_numbers
 from .errors import BriefingError
-from .html import PAPERS, FolioPage, Paper, _css, _page_css, _render, folio_html, part_linker
+from .html import (
+    PAPERS,
+    FolioPage,
+    Paper,
+    folio_html,
+    page_css,
+    part_linker,
+    render_template,
+    stylesheets,
+)
 from .markdown import XREF_SCHEME, Composed
 from .model import slugify
 from .options import BuildOptions
@@ -78,7 +87,8 @@ Render = Callable[[str, str], RenderedPart]
 
 def pack_css(theme: Theme, part: str, paper: Paper, first_page: int | None = None) -> Markup:
     """A part's stylesheets plus the pack's own, for the given paper and first page number."""
-    return _css(theme, part, _page_css(paper, first_page) + "\n" + theme.stylesheet("pack.css"))
+    extra = page_css(paper, first_page) + "\n" + theme.stylesheet("pack.css")
+    return stylesheets(theme, part, extra)
 
 
 def render_shared(pack: Pack, project: Path, paper: Paper, theme: Theme,
@@ -154,7 +164,7 @@ def _lay_out(pack: Pack, composed: dict[int, Composed], attached: dict[int, Rend
         doc = composed[index]
         title = item.title or doc.document.title
         on_page = notes_on_page(pack, doc.document)
-        body = render(_render(
+        body = render(render_template(
             theme, "pack_body.html.j2", doc, part_linker("body"), pack=pack, item_title=title,
             css=pack_css(theme, "body", paper, current), page_notes=on_page,
         ), f"{namespace} body")
@@ -162,7 +172,7 @@ def _lay_out(pack: Pack, composed: dict[int, Composed], attached: dict[int, Rend
         current += body.page_count
         notes = None
         if doc.notes and not on_page:
-            notes = Placed(render(_render(
+            notes = Placed(render(render_template(
                 theme, "pack_notes.html.j2", doc, part_linker("notes"), item_title=title,
                 css=pack_css(theme, "notes", paper),
             ), f"{namespace} notes"), namespace)
