@@ -1,0 +1,224 @@
+"""Resource limits: pathological input ends in a clear error, quickly, never a hang.
+
+Measured on WeasyPrint 70 before these limits (see limits.py): a 2,000-letter word with
+hyphenation took 26 s to lay out, 5,000 letters more than 100 s, 1,100 letters in a table cell
+64 s; `font-size: 1e9px` in a project stylesheet crashed with ZeroDivisionError.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from briefing import api, limits
+from briefing.errors import BriefingError
+from briefing.limits import (
+    MAX_SOURCE_BYTES,
+    MAX_WORD_LETTERS,
+    TimeLimitExceeded,
+    content_problems,
+    time_limit,
+)
+from briefing.pdf import render_pdf
+from tests.conftest import run_briefing, write_project
+
+
+def document(answer: str, extra: dict[str, str] | None = None, *, tmp_path: Path) -> Path:
+    project = write_project(tmp_path / "project", {
+        "content/doc.yaml": "title: Limits\nsections:\n  - title: S\n    questions:\n"
+                            "      - question: Q?\n        answer: |\n"
+                            "          First line.\n"
+                            f"          {answer}\n",
+        **(extra or {}),
+    })
+    return project
+
+
+def build(project: Path) -> api.Output:
+    return api.build_document(project / "content" / "doc.yaml", project=project,
+                              out_dir=project / "out")
+
+
+# --- content checks, before any layout -----------------------------------------------------
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("word", ["x" * 200_000, "antidisestablishmentarianism" * 72])
+def test_a_very_long_word_is_an_error_at_its_line(tmp_path: Path, word: str) -> None:
+    project = document(f"Before {word} after.", tmp_path=tmp_path)
+    started = time.monotonic()
+    with pytest.raises(BriefingError) as caught:
+        build(project)
+    assert time.monotonic() - started < 10
+    [problem] = caught.value.problems
+    assert problem.line == 8
+    assert f"a word of {len(word)} letters" in problem.message
+    assert not (project / "out").exists()
+
+
+def test_the_word_limit_is_exact_and_spares_unspaced_scripts(tmp_path: Path) -> None:
+    """Khmer, Thai and Chinese are written without spaces between words: long runs of them
+    are normal text, broken between words by the renderer, and never counted."""
+    project = document("y" * MAX_WORD_LETTERS + " " + "é" * (MAX_WORD_LETTERS + 1) + " "
+                       + "ខ្មែរ" * 400 + " " + "ภาษาไทย" * 300 + " " + "中文" * 1000,
+                       tmp_path=tmp_path)
+    composed = api.prepare(project / "content" / "doc.yaml", project)
+    problems = content_problems(composed.document)
+    assert [p.line for p in problems] == [8]
+    assert f"a word of {MAX_WORD_LETTERS + 1} letters" in problems[0].message
+
+
+def test_a_huge_document_is_refused_before_layout(tmp_path: Path) -> None:
+    project = document("Small.", tmp_path=tmp_path)
+    composed = api.prepare(project / "content" / "doc.yaml", project)
+    huge = dataclasses.replace(composed.document, source=b"#" * (MAX_SOURCE_BYTES + 1))
+    [problem] = content_problems(huge)
+    assert "at most 8 MB" in problem.message
+    with pytest.raises(BriefingError, match="at most 8 MB"):
+        api.render_document(dataclasses.replace(composed, document=huge), project=project)
+
+
+# --- extreme sizes in a project's stylesheet -----------------------------------------------
+
+@pytest.mark.timeout(120)
+def test_impossible_font_size_is_a_clear_error(tmp_path: Path) -> None:
+    project = document("Text.", {"styles/custom.css": ".answer { font-size: 1e9px; }\n"},
+                       tmp_path=tmp_path)
+    started = time.monotonic()
+    result = run_briefing("build", "-j", "1", cwd=project)
+    assert time.monotonic() - started < 60
+    assert result.returncode == 1
+    assert "content/doc.yaml: body: could not be laid out" in result.stderr
+    assert "styles/" in result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert not list((project / "out").glob("*.pdf"))
+
+
+@pytest.mark.timeout(120)
+def test_huge_widths_and_heights_still_build(tmp_path: Path) -> None:
+    """Sizes far past the page are clipped, not a hang: the build finishes in time."""
+    css = (".answer { width: 1e12px; padding-top: 1e12px; line-height: 1e9; }\n"
+           "h1 { height: 1e12px; }\n")
+    project = document("Text.", {"styles/custom.css": css}, tmp_path=tmp_path)
+    started = time.monotonic()
+    output = build(project)
+    assert time.monotonic() - started < 60
+    assert output.pages >= 1
+
+
+# --- the wall-clock limit on a WeasyPrint run ----------------------------------------------
+
+def wide_table(columns: int, rows: int) -> str:
+    """A table this wide takes WeasyPrint long to lay out (300 x 10: about 14 s)."""
+    cells = "".join(f"<td>c{i}</td>" for i in range(columns))
+    return "<table>" + f"<tr>{cells}</tr>" * rows + "</table>"
+
+
+@pytest.mark.timeout(120)
+def test_a_slow_layout_is_stopped_at_the_limit(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    project = write_project(tmp_path / "project", {"content/doc.yaml": "title: x\n"})
+
+    def part(body: str) -> None:
+        render_pdf(f"<html><body>{body}</body></html>", name="body",
+                   base=project / "content", project=project, shown="content/doc.yaml")
+
+    part("<p>warm up the fonts</p>")
+    monkeypatch.setenv(limits.TIME_LIMIT_ENV, "2")
+    started = time.monotonic()
+    with pytest.raises(BriefingError) as caught:
+        part(wide_table(300, 10))
+    elapsed = time.monotonic() - started
+    assert elapsed < 8, elapsed
+    assert "content/doc.yaml: body: laying out took longer than 2 s" in str(caught.value)
+    assert limits.TIME_LIMIT_ENV in str(caught.value)
+    # the timer is gone: a quick part afterwards is unaffected
+    monkeypatch.setenv(limits.TIME_LIMIT_ENV, "0")
+    part("<p>fine</p>")
+
+
+def test_the_default_limit_grows_with_the_part(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(limits.TIME_LIMIT_ENV, raising=False)
+    small, large = limits.time_limit_for(10_000), limits.time_limit_for(1_000_000)
+    assert small is not None and large is not None
+    assert 60 <= small < 70 and large > 500
+    monkeypatch.setenv(limits.TIME_LIMIT_ENV, "0")
+    assert limits.time_limit_for(10_000) is None
+    monkeypatch.setenv(limits.TIME_LIMIT_ENV, "nonsense")
+    assert limits.time_limit_for(10_000) == small
+
+
+@pytest.fixture
+def own_alarm() -> Iterator[None]:
+    """Tests that replace SIGALRM's handler give back whatever was there (pytest-timeout's)."""
+    handler = signal.getsignal(signal.SIGALRM)
+    delay, interval = signal.getitimer(signal.ITIMER_REAL)
+    started = time.monotonic()
+    yield
+    signal.signal(signal.SIGALRM, handler)
+    if delay:
+        signal.setitimer(signal.ITIMER_REAL, max(delay - (time.monotonic() - started), 0.01),
+                         interval)
+    else:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def spin(seconds: float) -> None:
+    """Busy Python code that swallows every Exception, as library code may."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        with contextlib.suppress(Exception):
+            sum(range(1000))
+
+
+def test_time_limit_cannot_be_swallowed(own_alarm: None) -> None:
+    started = time.monotonic()
+    with pytest.raises(TimeLimitExceeded), time_limit(0.2):
+        spin(10)
+    assert time.monotonic() - started < 2
+
+
+def test_time_limit_keeps_an_outer_timer(own_alarm: None) -> None:
+    fired: list[int] = []
+    signal.signal(signal.SIGALRM, lambda signum, frame: fired.append(signum))
+    signal.setitimer(signal.ITIMER_REAL, 0.6)
+    with time_limit(5):
+        spin(0.1)
+    remaining, _ = signal.getitimer(signal.ITIMER_REAL)
+    assert 0.2 < remaining <= 0.5, remaining
+    time.sleep(0.7)
+    assert fired == [signal.SIGALRM]
+
+
+def test_an_earlier_outer_timer_still_fires_inside(own_alarm: None) -> None:
+    class Outer(Exception):
+        pass
+
+    def outer(signum: int, frame: object) -> None:
+        raise Outer
+
+    signal.signal(signal.SIGALRM, outer)
+    signal.setitimer(signal.ITIMER_REAL, 0.2)
+    with pytest.raises(Outer), time_limit(5):
+        time.sleep(3)
+
+
+def test_no_limit_off_the_main_thread() -> None:
+    """Signals reach only the main thread: elsewhere the block simply runs."""
+    done: list[bool] = []
+
+    def work() -> None:
+        with time_limit(0.01):
+            time.sleep(0.1)
+        done.append(True)
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join(5)
+    assert done == [True]
