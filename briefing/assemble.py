@@ -151,7 +151,7 @@ def assemble(
         merge_structure(writer, [
             PartPages(reader, placed.page_indexes, start, placed.part.link_texts,
                       f"{placed.label}: {metadata.title}" if placed.label
-                      else titles.get(start, placed.part.name))
+                      else titles.get(start) or f"Inserted PDF ({placed.part.name})")
             for placed, start, reader in zip(parts, starts, readers, strict=True)
         ], lang=metadata.lang, title=metadata.title)
     if folio is not None:
