@@ -341,7 +341,7 @@ def render_document(
         if number is not None
     ]
     folio = render(folio_html(folio_pages, theme, document.lang), "folio", running=True)
-    pdf = assemble(parts, outline(composed), metadata(document), Placed(folio, "folio"))
+    pdf = assemble(parts, outline(composed), metadata(document), [Placed(folio, "folio")])
     if warnings is not None:
         source = document.source.decode("utf-8", "replace")
         warnings.extend(missing_glyphs(document.shown, source, logged))

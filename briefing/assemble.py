@@ -111,10 +111,11 @@ def assemble(
     parts: Sequence[Placed],
     outline: Sequence[OutlineEntry],
     metadata: Metadata,
-    folio: Placed | None = None,
+    overlays: Sequence[Placed] = (),
     cache: ReaderCache | None = None,
 ) -> bytes:
-    """Merge the parts in order; `folio` has one page per numbered page, stamped onto it."""
+    """Merge the parts in order. Each overlay (the running header and footer, a recipient's
+    stamp) selects one of its pages per numbered page, stamped onto that page."""
     writer = PdfWriter()
     starts: list[int] = []
     anchors: dict[tuple[str, str], tuple[int, Anchor]] = {}
@@ -154,13 +155,13 @@ def assemble(
                       else titles.get(start) or f"Inserted PDF ({placed.part.name})")
             for placed, start, reader in zip(parts, starts, readers, strict=True)
         ], lang=metadata.lang, title=metadata.title)
-    if folio is not None:
-        folio_reader = _reader(folio.part, cache)
-        numbered = [i for i, n in enumerate(numbers) if n is not None]
-        if len(numbered) != folio.page_count:
-            raise AssemblyError("folio page count does not match the numbered pages")
-        for index, folio_index in zip(numbered, folio.page_indexes, strict=True):
-            writer.pages[index].merge_page(folio_reader.pages[folio_index])
+    numbered = [i for i, n in enumerate(numbers) if n is not None]
+    for overlay in overlays:
+        overlay_reader = _reader(overlay.part, cache)
+        if len(numbered) != overlay.page_count:
+            raise AssemblyError(f"{overlay.part.name}: one page per numbered page expected")
+        for index, overlay_index in zip(numbered, overlay.page_indexes, strict=True):
+            writer.pages[index].merge_page(overlay_reader.pages[overlay_index])
 
     _page_labels(writer, parts, starts, numbers)
     _outline(writer, outline, anchors)

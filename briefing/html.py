@@ -46,6 +46,8 @@ class FolioPage:
     header: str
     footer: str
     classification: str | None = None
+    #: "Prepared for NAME, ORGANISATION", at the left of the footer
+    prepared: str | None = None
 
 
 def owner(anchor: str) -> str:

@@ -79,7 +79,8 @@ class SharedPack:
     headers: tuple[str, ...]
     outline: tuple[OutlineEntry, ...]
     covers: tuple[Placed, ...] = ()
-    folios: tuple[Placed, ...] = ()
+    #: per copy, what is stamped on its numbered pages (see render_folios)
+    overlays: tuple[tuple[Placed, ...], ...] = ()
 
 
 Render = Callable[[str, str], RenderedPart]
@@ -145,7 +146,7 @@ def render_shared(pack: Pack, project: Path, paper: Paper, theme: Theme,
     recipients: list[Recipient | None] = list(pack.recipients) or [None]
     covers = render_covers(pack, recipients, project, paper, theme, tagged)
     folios = render_folios(shared, covers, recipients, theme, project, tagged)
-    return replace(shared, covers=tuple(covers), folios=tuple(folios))
+    return replace(shared, covers=tuple(covers), overlays=tuple(tuple(o) for o in folios))
 
 
 def _lay_out(pack: Pack, composed: dict[int, Composed], attached: dict[int, RenderedPart],
@@ -257,31 +258,39 @@ def render_covers(pack: Pack, recipients: Sequence[Recipient | None], project: P
 
 def render_folios(shared: SharedPack, covers: Sequence[Placed],
                   recipients: Sequence[Recipient | None], theme: Theme,
-                  project: Path, artifact: bool = False) -> list[Placed]:
-    """Headers and footers of every copy, from one WeasyPrint run."""
+                  project: Path, artifact: bool = False) -> list[list[Placed]]:
+    """Each copy's overlays: the running header and footer, the same for every copy, and with
+    `personalise_footer` a "Prepared for" stamp, one small page per recipient, stamped on every
+    numbered page of that recipient's copy. Two WeasyPrint runs, however many recipients."""
     pack = shared.pack
     sizes = [size for placed in shared.parts for size in placed.page_sizes]
-    pages: list[FolioPage] = []
-    spans: list[tuple[int, ...]] = []
-    distinct = recipients if pack.personalise_footer else recipients[:1]
-    for recipient in distinct:
-        start = len(pages)
-        numbers = page_numbers([*covers[:1], *shared.parts])[covers[0].page_count:]
-        total = max((n for n in numbers if n is not None), default=0)
-        prepared = ""
-        if recipient is not None and pack.personalise_footer:
-            prepared = f"Prepared for {recipient.name}"
-            if recipient.organisation:
-                prepared += f", {recipient.organisation}"
-            prepared += " · "
-        for (width, height), number, header in zip(sizes, numbers, shared.headers, strict=True):
-            pages.append(FolioPage(width, height, header, f"{prepared}Page {number} of {total}",
-                                   pack.classification))
-        spans.append(tuple(range(start, len(pages))))
-    part = render_pdf(folio_html(pages, theme, pack.lang), name="folio", base=pack.path.parent,
-                      project=project, shown=pack.shown, artifact=artifact)
-    folios = [Placed(part, "folio", pages=span) for span in spans]
-    return folios if pack.personalise_footer else folios * len(recipients)
+    numbers = page_numbers([*covers[:1], *shared.parts])[covers[0].page_count:]
+    total = max((n for n in numbers if n is not None), default=0)
+    pages = [FolioPage(width, height, header, f"Page {number} of {total}", pack.classification)
+             for (width, height), number, header in zip(sizes, numbers, shared.headers,
+                                                          strict=True)]
+
+    def render(folio_pages: list[FolioPage], name: str) -> RenderedPart:
+        return render_pdf(folio_html(folio_pages, theme, pack.lang), name=name,
+                          base=pack.path.parent, project=project, shown=pack.shown,
+                          artifact=artifact)
+
+    folio = Placed(render(pages, "folio"), "folio")
+    if not pack.personalise_footer or list(recipients) == [None]:
+        return [[folio] for _ in recipients]
+    width, height = sizes[0]
+    stamps = render([FolioPage(width, height, "", "", None, prepared_for(r))
+                     for r in recipients], "stamps")
+    return [[folio, Placed(stamps, "stamp", pages=(i,) * len(numbers))]
+            for i in range(len(recipients))]
+
+
+def prepared_for(recipient: Recipient | None) -> str:
+    if recipient is None:
+        return ""
+    if recipient.organisation:
+        return f"Prepared for {recipient.name}, {recipient.organisation}"
+    return f"Prepared for {recipient.name}"
 
 
 def pack_metadata(pack: Pack, recipient: Recipient | None) -> Metadata:
@@ -334,7 +343,7 @@ def build_pack(
     for index in chosen:
         recipient, cover = everyone[index], shared.covers[index]
         pdf = assemble([cover, *shared.parts], outline, pack_metadata(pack, recipient),
-                       shared.folios[index], cache)
+                       shared.overlays[index], cache)
         pdf, pages = options.finish(pdf, _shown(targets[index]),
                                     starts=item_starts(cover, shared), sources=sources)
         write_atomic(targets[index], pdf)
