@@ -173,6 +173,40 @@ def test_files_outside_the_project_are_never_opened(
     assert not spy.opened(canary)
 
 
+SVGS = {
+    # an XML external entity: the parser never resolves it (the image is drawn, empty)
+    "entity.svg": ('<?xml version="1.0"?>\n<!DOCTYPE svg [<!ENTITY x SYSTEM "{canary_uri}">]>\n'
+                   '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
+                   "<text>&x;</text></svg>", None),
+    "image.svg": ('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
+                  '<image href="../../canary.png" width="10" height="10"/></svg>',
+                  "outside the project"),
+    "remote.svg": ('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
+                   '<image href="{remote}" width="10" height="10"/></svg>', "no network access"),
+}
+
+
+@pytest.mark.parametrize("svg", list(SVGS))
+def test_svg_images_cannot_reach_out(sandbox: tuple[Path, Path], spy: OpenSpy,
+                                     listener: Listener, svg: str) -> None:
+    """An SVG inside the project is fetched, and what it refers to goes through the same
+    fetcher."""
+    project, canary = sandbox
+    source, refusal = SVGS[svg]
+    (project / "content" / svg).write_text(
+        source.format(canary_uri=canary.as_uri(), remote=listener.url("s.png")),
+        encoding="utf-8")
+    spy.paths.clear()
+    if refusal is None:
+        render(project, f'<img src="{svg}">')
+    else:
+        with pytest.raises(BriefingError, match=refusal):
+            render(project, f'<img src="{svg}">')
+    assert spy.opened(project / "content" / svg)
+    assert not spy.opened(canary)
+    assert listener.connections == 0
+
+
 @pytest.mark.parametrize("url", ["file:///dev/zero", "file:///dev/urandom", "file:///etc/passwd",
                                  "file://elsewhere/share/canary.png"])
 def test_devices_and_other_machines_are_refused(sandbox: tuple[Path, Path], url: str) -> None:
