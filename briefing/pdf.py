@@ -70,8 +70,9 @@ def read_project_file(path: Path, project: Path) -> bytes:
     """
     root = project.resolve()
     resolved = path.resolve()
+    shown = _relative(path, root)
     if resolved != root and root not in resolved.parents:
-        raise Refused(f"refused to read {path}: outside the project")
+        raise Refused(f"refused to read {shown}: outside the project")
     flags = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
              | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
     try:
@@ -79,18 +80,26 @@ def read_project_file(path: Path, project: Path) -> bytes:
     except FileNotFoundError:
         raise
     except OSError as exc:
-        raise Refused(f"refused to read {path}: {exc.strerror or exc}") from None
-    too_big = f"refused to read {path}: larger than {MAX_FETCH_BYTES // 1024 // 1024} MB"
+        raise Refused(f"refused to read {shown}: {exc.strerror or exc}") from None
+    too_big = f"refused to read {shown}: larger than {MAX_FETCH_BYTES // 1024 // 1024} MB"
     with os.fdopen(fd, "rb") as handle:
         info = os.fstat(handle.fileno())
         if not stat.S_ISREG(info.st_mode):
-            raise Refused(f"refused to read {path}: not a regular file")
+            raise Refused(f"refused to read {shown}: not a regular file")
         if info.st_size > MAX_FETCH_BYTES:
             raise Refused(too_big)
         data = handle.read(MAX_FETCH_BYTES + 1)
     if len(data) > MAX_FETCH_BYTES:
         raise Refused(too_big)
     return data
+
+
+def _relative(path: Path, root: Path) -> str:
+    """A path as the project's user sees it: from the project folder when it starts there."""
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
 
 
 def _fetcher_class() -> Any:
