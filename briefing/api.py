@@ -26,7 +26,7 @@ from .options import BuildOptions
 from .output import safe_name, write_atomic
 from .pack import is_pack, validate_pack
 from .pdf import Anchor, RenderedPart, render_pdf
-from .scripts import missing_glyphs
+from .scripts import missing_codepoints, missing_glyphs
 from .theme import theme_for
 from .translations import translation_problems
 
@@ -121,6 +121,9 @@ def prepare(path: Path, project: Path, *, pdf_ua: bool = False) -> Composed:
     shown = _shown(path)
     loaded = load(path, shown)
     document = validate(loaded, project, shown)
+    too_big = content_problems(document)  # before any layout: see limits.py
+    if too_big:
+        raise BriefingError(too_big)
     if pdf_ua:
         from .accessible import compose_accessible
 
@@ -189,8 +192,7 @@ def build(
 
         check_tagged_profile(profile)
     options = BuildOptions(paper=paper, strict=strict, profile=profile, pdf_a=pdf_a,
-                           email_budget=email_budget or BuildOptions.email_budget)
-    options = replace(options, pdf_ua=pdf_ua)
+                           pdf_ua=pdf_ua, email_budget=email_budget or BuildOptions.email_budget)
     project = project or find_project()
     out_dir = out_dir or project / "out"
     documents = list(paths) if paths else discover(project)
@@ -205,9 +207,12 @@ def build(
            if executor is None and jobs > 1 and len(job_list) > 1 else None)
     try:
         results = run(job_list, own or executor, on_result)
-    finally:
+    except BaseException:  # Ctrl-C, SIGTERM: queued jobs are dropped, not run to the end
         if own is not None:
-            own.shutdown()
+            own.shutdown(cancel_futures=True)
+        raise
+    if own is not None:
+        own.shutdown()
     outputs = tuple(o for r in results for o in r.outputs)
     failures = [(path, error) for path, error in clashes.items()]
     failures += [(r.job.path, BriefingError(r.problems)) for r in [*failed, *results] if r.failed]
@@ -300,9 +305,6 @@ def render_document(
     document = composed.document
     if paper not in PAPERS:
         raise BriefingError.at(document.shown, None, f"unknown paper size {paper!r}")
-    too_big = content_problems(document)  # before any layout: see limits.py
-    if too_big:
-        raise BriefingError(too_big)
     sheet = PAPERS[paper]
     theme = theme_for(project)
     base = document.path.parent
@@ -345,6 +347,9 @@ def render_document(
     if warnings is not None:
         source = document.source.decode("utf-8", "replace")
         warnings.extend(missing_glyphs(document.shown, source, logged))
+        # Anything else WeasyPrint said (an image it could not read, say) is not dropped.
+        others = dict.fromkeys(m for m in logged if not missing_codepoints([m]))
+        warnings.extend(Problem(document.shown, None, m, "warning") for m in others)
     return Merged(pdf, len(numbers), (0, cover.page_count))
 
 
