@@ -162,6 +162,8 @@ def assemble(
             raise AssemblyError(f"{overlay.part.name}: one page per numbered page expected")
         for index, overlay_index in zip(numbered, overlay.page_indexes, strict=True):
             writer.pages[index].merge_page(overlay_reader.pages[overlay_index])
+    for index in numbered if overlays else ():
+        writer.pages[index].compress_content_streams()  # merge_page leaves them uncompressed
 
     _page_labels(writer, parts, starts, numbers)
     _outline(writer, outline, anchors)

@@ -151,8 +151,15 @@ def optimise_for_screen(pdf: bytes, dpi: int = 150, jpeg_quality: int = 80) -> b
     """Downsample images drawn at more than `dpi` (by more than THRESHOLD times) to `dpi`,
     recompress them (JPEG at `jpeg_quality` for photographs, lossless for flat-colour art,
     whichever the image is), keep an image's transparency, and share identical objects.
-    An image that cannot be made smaller is left as it was."""
-    writer = PdfWriter(clone_from=read(pdf))
+    An image that cannot be made smaller is left as it was, and a file with nothing to do
+    (no images, content already compressed: what assemble writes) is returned as it is."""
+    reader = read(pdf)
+    if not image_uses(reader) and not any(
+        "/Filter" not in cast(StreamObject, c.get_object())
+        for page in reader.pages for c in _contents(page)
+    ):
+        return pdf
+    writer = PdfWriter(clone_from=reader)
     for idnum, use in sorted(image_uses(writer).items()):
         ref = IndirectObject(idnum, 0, writer)
         original = cast(StreamObject, ref.get_object())
