@@ -57,15 +57,11 @@ class TranslationOf:
     line: int
 
 
-@dataclass(frozen=True)
-class Document:
-    path: Path
-    #: shown in messages: the path as the user gave it
-    shown: str
-    #: the output file stem
-    name: str
+@dataclass(frozen=True, kw_only=True)
+class FrontMatter:
+    """What documents and packs both say about themselves: cover, running header, metadata."""
+
     title: str
-    sections: tuple[Section, ...]
     subtitle: str | None = None
     audience: str | None = None
     organisation: str | None = None
@@ -73,6 +69,16 @@ class Document:
     classification: str | None = None
     lang: str = "en"
     version: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Document(FrontMatter):
+    path: Path
+    #: shown in messages: the path as the user gave it
+    shown: str
+    #: the output file stem
+    name: str
+    sections: tuple[Section, ...]
     footnotes: tuple[Footnote, ...] = ()
     cover: Path | None = None
     source: bytes = b""

@@ -4,14 +4,20 @@ recipient. This module validates a pack file into a `Pack`; `packbuild.py` rende
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import BriefingError, Problem
 from .load import Loaded, Mapping, Scalar, Sequence, load
-from .model import FRONT_MATTER_KEYS, Document, _Checker, front_matter, inside_project
+from .model import (
+    FRONT_MATTER_KEYS,
+    Document,
+    FrontMatter,
+    _Checker,
+    front_matter,
+    inside_project,
+)
 
 
 @dataclass(frozen=True)
@@ -34,20 +40,12 @@ class Recipient:
     line: int
 
 
-@dataclass(frozen=True)
-class Pack:
+@dataclass(frozen=True, kw_only=True)
+class Pack(FrontMatter):
     path: Path
     shown: str
     name: str
-    title: str
     items: tuple[PackItem, ...]
-    subtitle: str | None = None
-    audience: str | None = None
-    organisation: str | None = None
-    date: dt.date | None = None
-    classification: str | None = None
-    lang: str = "en"
-    version: str | None = None
     cover: Path | None = None
     notes_at_end: bool = False
     #: `notes: page`: True; `after-each` or `at-end`: False; no `notes:`: None, and each

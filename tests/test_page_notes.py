@@ -356,10 +356,12 @@ def test_a_wrong_value_is_an_error_at_its_line(tmp_path: Path) -> None:
 
 def test_a_packs_notes_setting_wins_over_its_documents() -> None:
     def doc(notes: str) -> Document:
-        return Document(Path("d.yaml"), "d.yaml", "d", "D", (), notes=notes)
+        return Document(path=Path("d.yaml"), shown="d.yaml", name="d", title="D", sections=(),
+                        notes=notes)
 
     def pack(on_page: bool | None) -> Pack:
-        return Pack(Path("p.yaml"), "p.yaml", "p", "P", (), notes_on_page=on_page)
+        return Pack(path=Path("p.yaml"), shown="p.yaml", name="p", title="P", items=(),
+                    notes_on_page=on_page)
 
     assert notes_on_page(pack(None), doc("page")) and not notes_on_page(pack(None), doc("end"))
     assert notes_on_page(pack(True), doc("end"))
