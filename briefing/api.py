@@ -250,6 +250,10 @@ def build_path(
 
     started = time.perf_counter()
     pack = validate_pack(loaded, project, shown)
+    if options.strict:  # the pack's warnings and those of every document in it
+        _fail_if_strict(True, [*loaded.warnings, *(
+            w for item in pack.items if item.kind == "document"
+            for w in prepare(item.path, project, pdf_ua=options.pdf_ua).warnings)])
     copies = build_pack(pack, project=project, out_dir=out_dir, options=options)
     seconds = (time.perf_counter() - started) / len(copies)
     return [Output(source=path, pdf=c.pdf, html=None, pages=c.pages, size=c.size,
@@ -260,18 +264,13 @@ def build_document(
     path: Path, *, project: Path, out_dir: Path, options: BuildOptions | None = None
 ) -> Output:
     options = options or BuildOptions()
-    strict = options.strict
     started = time.perf_counter()
     composed = prepare(path, project, pdf_ua=options.pdf_ua)
-    if strict and composed.warnings:
-        raise BriefingError(
-            Problem(p.path, p.line, p.message + " (--strict)") for p in composed.warnings
-        )
-    glyphs: list[Problem] = []
+    _fail_if_strict(options.strict, composed.warnings)
+    rendering: list[Problem] = []  # what only rendering finds: missing glyphs, bad images
     merged = render_document(composed, project=project, paper=options.layout_paper,
-                             warnings=glyphs, pdf_ua=options.pdf_ua)
-    if strict and glyphs:
-        raise BriefingError(Problem(p.path, p.line, p.message + " (--strict)") for p in glyphs)
+                             warnings=rendering, pdf_ua=options.pdf_ua)
+    _fail_if_strict(options.strict, rendering)
     html = page_html(composed, theme_for(project)).encode("utf-8")
     name = safe_name(composed.document.name)
     pdf_path, html_path = out_dir / f"{name}.pdf", out_dir / f"{name}.html"
@@ -287,8 +286,14 @@ def build_document(
         pages=pages,
         size=len(pdf),
         seconds=time.perf_counter() - started,
-        warnings=composed.warnings + tuple(glyphs),
+        warnings=composed.warnings + tuple(rendering),
     )
+
+
+def _fail_if_strict(strict: bool, warnings: Sequence[Problem]) -> None:
+    """Under --strict a warning fails the build, marked so the reader knows why."""
+    if strict and warnings:
+        raise BriefingError(Problem(p.path, p.line, p.message + " (--strict)") for p in warnings)
 
 
 def render_document(

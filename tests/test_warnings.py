@@ -61,3 +61,18 @@ def test_pack_documents_get_the_same_limits(tmp_path: Path) -> None:
     assert not result.ok
     ((_, error),) = result.failures
     assert any(p.line == 9 and "a word of" in p.message for p in error.problems)
+
+
+def test_strict_pack_fails_on_a_warning_of_one_of_its_documents(tmp_path: Path) -> None:
+    unused = "title: U\nsections:\n  - title: S\n    questions:\n      - question: Q?\n" \
+             "        answer: A.\nfootnotes:\n  never: Never called.\n"
+    project = write_project(tmp_path, {
+        "content/unused.yaml": unused,
+        "content/packs/p.yaml": "title: P\nitems:\n  - document: ../unused.yaml\n",
+    })
+    pack = project / "content/packs/p.yaml"
+    assert briefing.build([pack], project=project).ok
+    strict = briefing.build([pack], project=project, strict=True, out_dir=tmp_path / "strict")
+    ((_, error),) = strict.failures
+    assert any("never used" in p.message and p.line == 8 for p in error.problems)
+    assert not (tmp_path / "strict" / "packs" / "p.pdf").exists()
