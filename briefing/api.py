@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from . import __version__
 from .archive import document_sources
 from .assemble import Metadata, OutlineEntry, Placed, assemble, page_numbers
-from .errors import BriefingError, Problem
+from .errors import BriefingError, Problem, shown_path
 from .html import PAPERS, FolioPage, body_html, cover_html, folio_html, notes_html, page_html
 from .limits import content_problems
 from .load import load
@@ -103,22 +103,15 @@ def _maybe_pack(path: Path) -> bool:
     """A pack, or a broken file in packs/: its problems are reported when it is checked or
     built, and never stop the other documents from being found."""
     try:
-        return is_pack(load(path, _shown(path)))
+        return is_pack(load(path, shown_path(path)))
     except BriefingError:
         return True
-
-
-def _shown(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
 
 
 def prepare(path: Path, project: Path, *, pdf_ua: bool = False) -> Composed:
     """Load, validate and parse one document: everything short of rendering. `pdf_ua` adds
     what tagged PDFs need of the content (images with alternative text: accessible.py)."""
-    shown = _shown(path)
+    shown = shown_path(path)
     loaded = load(path, shown)
     document = validate(loaded, project, shown)
     too_big = content_problems(document)  # before any layout: see limits.py
@@ -153,7 +146,7 @@ def check(
 
 def check_path(path: Path, project: Path, *, pdf_ua: bool = False) -> tuple[Problem, ...]:
     """The warnings of one document or pack; its errors raise BriefingError."""
-    shown = _shown(path)
+    shown = shown_path(path)
     loaded = load(path, shown)
     if is_pack(loaded):
         validate_pack(loaded, project, shown)
@@ -230,8 +223,8 @@ def _name_clashes(documents: Sequence[Path]) -> dict[Path, BriefingError]:
         key = (name.casefold(), path.parent.name == "packs")
         if key in taken and taken[key].resolve() != path.resolve():
             clashes[path] = BriefingError.at(
-                _shown(path), None, f"its output name `{name}` is already used by "
-                f"{_shown(taken[key])}; rename one of the two files",
+                shown_path(path), None, f"its output name `{name}` is already used by "
+                f"{shown_path(taken[key])}; rename one of the two files",
             )
         taken.setdefault(key, path)
     return clashes
@@ -242,7 +235,7 @@ def build_path(
 ) -> list[Output]:
     """A document gives one output; a pack one, or one per recipient."""
     options = options or BuildOptions()
-    shown = _shown(path)
+    shown = shown_path(path)
     loaded = load(path, shown)
     if not is_pack(loaded):
         return [build_document(path, project=project, out_dir=out_dir, options=options)]
@@ -275,7 +268,7 @@ def build_document(
     name = safe_name(composed.document.name)
     pdf_path, html_path = out_dir / f"{name}.pdf", out_dir / f"{name}.html"
     sources = document_sources(composed.document, project) if options.pdf_a else ()
-    pdf, pages = options.finish(merged.pdf, _shown(pdf_path), starts=merged.starts,
+    pdf, pages = options.finish(merged.pdf, shown_path(pdf_path), starts=merged.starts,
                                 sources=sources)
     write_atomic(pdf_path, pdf)
     write_atomic(html_path, html)
@@ -396,7 +389,7 @@ def metadata(document: Document) -> Metadata:
 def supplied_cover(document: Document) -> RenderedPart:
     """A designed cover PDF in place of the rendered cover."""
     assert document.cover is not None
-    part = supplied_pdf(document.cover, _shown(document.cover), name="cover")
+    part = supplied_pdf(document.cover, shown_path(document.cover), name="cover")
     return replace(part, anchors={"cover": Anchor(0, 0.0, part.page_sizes[0][1])})
 
 

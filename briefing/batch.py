@@ -58,7 +58,8 @@ class JobResult:
 
 def run_job(job: Job) -> JobResult:
     """Never raises: a failure comes back as problems, so one bad job stops nothing else."""
-    from .api import Output, _shown, build_path
+    from .api import Output, build_path
+    from .errors import shown_path
     from .load import load
     from .pack import validate_pack
     from .packbuild import build_pack
@@ -70,7 +71,7 @@ def run_job(job: Job) -> JobResult:
             outputs = build_path(job.path, project=job.project, out_dir=job.out_dir,
                                  options=job.options)
             return JobResult(job, tuple(outputs), seconds=time.perf_counter() - started)
-        shown = _shown(job.path)
+        shown = shown_path(job.path)
         pack = validate_pack(load(job.path, shown), job.project, shown)
         copies = build_pack(pack, project=job.project, out_dir=job.out_dir,
                             options=job.options, shared=job.shared, indexes=job.recipients)
@@ -83,12 +84,12 @@ def run_job(job: Job) -> JobResult:
         problems = error.problems
     except OSError as exc:
         where = f" {exc.filename}" if exc.filename else ""
-        problems = (Problem(_shown(job.path), None,
+        problems = (Problem(shown_path(job.path), None,
                             f"cannot write the output:{where}: {exc.strerror or exc}"),)
     except Exception as exc:  # one broken document must not stop the others
         LOG.debug("unexpected error building %s\n%s", job.path, traceback.format_exc())
         problems = (Problem(
-            _shown(job.path), None,
+            shown_path(job.path), None,
             f"internal error ({type(exc).__name__}: {exc}); please report it with this file",
         ),)
     return JobResult(job, problems=problems, failed=True, seconds=time.perf_counter() - started)
@@ -97,7 +98,7 @@ def run_job(job: Job) -> JobResult:
 def plan(paths: Sequence[Path], *, project: Path, out_dir: Path, options: BuildOptions,
          workers: int) -> tuple[list[Job], list[JobResult]]:
     """Jobs for the paths; packs with more recipients than one job's worth are split."""
-    from .api import _shown
+    from .errors import shown_path
     from .html import PAPERS
     from .load import load
     from .pack import is_pack, validate_pack
@@ -112,7 +113,7 @@ def plan(paths: Sequence[Path], *, project: Path, out_dir: Path, options: BuildO
             jobs.append(job)
             continue
         try:
-            shown = _shown(path)
+            shown = shown_path(path)
             loaded = load(path, shown)
             if not is_pack(loaded):
                 jobs.append(job)

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from .errors import BriefingError, Problem, printable
+from .errors import BriefingError, Problem, printable, shown_path
 
 
 def _console(stderr: bool = False):  # type: ignore[no-untyped-def]
@@ -177,10 +177,7 @@ def _summary(result: Any) -> str:
 
 def _display(path: Path) -> str:
     """A path for the terminal: relative when possible, control characters escaped."""
-    try:
-        return printable(str(path.resolve().relative_to(Path.cwd().resolve())))
-    except ValueError:
-        return printable(str(path))
+    return printable(shown_path(path))
 
 
 class _nothing:

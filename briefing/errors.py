@@ -32,6 +32,14 @@ def printable(text: str) -> str:
     return "".join(out)
 
 
+def shown_path(path: Path) -> str:
+    """A path as messages show it: relative to the current folder when it is inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 @dataclass(frozen=True)
 class Problem:
     """One finding in one file: an error fails the build, a warning only with --strict."""

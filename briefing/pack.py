@@ -8,7 +8,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import BriefingError, Problem
+from .errors import BriefingError, Problem, shown_path
 from .load import Loaded, Mapping, Scalar, Sequence, load
 from .model import (
     FRONT_MATTER_KEYS,
@@ -153,7 +153,7 @@ def validate_pack(loaded: Loaded, project: Path, shown: str) -> Pack:
     recipients: tuple[Recipient, ...] = ()
     if recipients_path is not None:
         try:
-            recipients = read_recipients(recipients_path, _display(recipients_path, shown))
+            recipients = read_recipients(recipients_path, shown_path(recipients_path))
         except BriefingError as error:
             check.problems.extend(error.problems)
 
@@ -175,13 +175,6 @@ def notes_on_page(pack: Pack, document: Document) -> bool:
     if pack.notes_on_page is not None:
         return pack.notes_on_page
     return document.notes_on_page
-
-
-def _display(path: Path, near: str) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
 
 
 def read_recipients(path: Path, shown: str) -> tuple[Recipient, ...]:

@@ -22,10 +22,10 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from .api import _shown, prepare, source_date, supplied_pdf
+from .api import prepare, source_date, supplied_pdf
 from .archive import pack_sources
 from .assemble import Metadata, OutlineEntry, Placed, ReaderCache, assemble, page_numbers
-from .errors import BriefingError
+from .errors import BriefingError, shown_path
 from .html import (
     PAPERS,
     FolioPage,
@@ -111,7 +111,7 @@ def render_shared(pack: Pack, project: Path, paper: Paper, theme: Theme,
         return render(html, "contents")
 
     attached = {
-        i: supplied_pdf(item.path, _shown(item.path), name=f"item {i + 1}")
+        i: supplied_pdf(item.path, shown_path(item.path), name=f"item {i + 1}")
         for i, item in enumerate(pack.items) if item.kind == "pdf"
     }
     front = contents(_entries(pack, composed, attached, None))
@@ -240,7 +240,7 @@ def render_covers(pack: Pack, recipients: Sequence[Recipient | None], project: P
                   paper: Paper, theme: Theme, tagged: bool = False) -> list[Placed]:
     """Every copy's cover from one WeasyPrint run (a supplied cover PDF is shared)."""
     if pack.cover is not None:
-        part = supplied_pdf(pack.cover, _shown(pack.cover), name="cover")
+        part = supplied_pdf(pack.cover, shown_path(pack.cover), name="cover")
         part = replace(part, anchors={"cover-0": Anchor(0, 0.0, part.page_sizes[0][1])})
         return [Placed(part, "cover", label="Cover") for _ in recipients]
     html = theme.environment().get_template("pack_cover.html.j2").render(
@@ -344,7 +344,7 @@ def build_pack(
         recipient, cover = everyone[index], shared.covers[index]
         pdf = assemble([cover, *shared.parts], outline, pack_metadata(pack, recipient),
                        shared.overlays[index], cache)
-        pdf, pages = options.finish(pdf, _shown(targets[index]),
+        pdf, pages = options.finish(pdf, shown_path(targets[index]),
                                     starts=item_starts(cover, shared), sources=sources)
         write_atomic(targets[index], pdf)
         copies.append(PackCopy(recipient, targets[index], pages, len(pdf)))
