@@ -2,8 +2,9 @@
 
 __version__ = "0.1.0"
 
-from .api import BuildResult, CheckResult, Output, build, check, find_project
-from .errors import BriefingError, Problem
+from briefing.api import BuildResult, CheckResult, build, check, find_project
+from briefing.errors import BriefingError, Problem
+from briefing.jobs.outputs import Output
 
 __all__ = [
     "BriefingError",

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from .errors import BriefingError, Problem, printable, shown_path
+from briefing.errors import BriefingError, Problem, printable, shown_path
 
 
 def _console(stderr: bool = False):  # type: ignore[no-untyped-def]
@@ -51,7 +51,7 @@ def _paths(files: tuple[str, ...]) -> list[Path]:
 
 
 def _project(files: list[Path]) -> Path:
-    from .api import find_project
+    from briefing.api import find_project
 
     start = files[0].resolve().parent if files else None
     try:
@@ -85,11 +85,11 @@ def build(ctx: click.Context, files: tuple[str, ...], out_dir: Path | None, pape
           scheduler: str | None, pdf_a: bool,
           pdf_ua: bool = False) -> None:
     """Build FILES (default: every document and pack in content/) into PDF and HTML."""
-    from . import api
-    from .batch import JobResult, dask_executor
+    from briefing import api
+    from briefing.jobs.batch import JobResult, dask_executor
 
     if pdf_ua:
-        from .accessible import profile_problem
+        from briefing.source.accessible import profile_problem
 
         problem = profile_problem(profile)
         if problem:
@@ -197,7 +197,7 @@ class _nothing:
               help="Also what --pdf-ua builds need (images with alternative text).")
 def check(files: tuple[str, ...], strict: bool, fmt: str, pdf_ua: bool = False) -> None:
     """Validate FILES (default: every content/*.yaml) without rendering."""
-    from . import api
+    from briefing import api
 
     paths = _paths(files)
     project = _project(paths)
@@ -236,7 +236,7 @@ def check(files: tuple[str, ...], strict: bool, fmt: str, pdf_ua: bool = False) 
 @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
 def extract(pdf: Path, out_dir: Path, force: bool) -> None:
     """Write the YAML sources embedded in a `--pdf-a` PDF back out, byte for byte."""
-    from .archive import embedded_sources, write_sources
+    from briefing.finish.pdfa import embedded_sources, write_sources
 
     shown = printable(str(pdf))
     try:

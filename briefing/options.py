@@ -1,48 +1,48 @@
-"""How a batch is built: the same settings travel with every job to every worker."""
+"""The settings of a build: one frozen value that travels with every job to every worker."""
 
 from __future__ import annotations
 
-import io
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Literal, get_args
 
-from .profiles import DEFAULT_PROFILE, EMAIL_BUDGET, ProfileOptions, apply_profile, render_paper
+from briefing.errors import BriefingError
 
-if TYPE_CHECKING:
-    from .archive import Source
+Profile = Literal["screen", "email", "print", "booklet", "handout"]
+PaperName = Literal["a4", "letter", "a5"]
+
+PROFILES: tuple[Profile, ...] = get_args(Profile)
+PAPER_NAMES: tuple[PaperName, ...] = get_args(PaperName)
+DEFAULT_PROFILE: Profile = "screen"
+EMAIL_BUDGET = 5 * 1024 * 1024
+"""The default e-mail size budget, 5 MB (of 1024 × 1024 bytes): base64 encoding adds a third,
+which keeps the message under the common 7 to 10 MB limits of mail servers."""
+
+
+def check_profile(profile: str) -> None:
+    if profile not in PROFILES:
+        raise BriefingError.at("--profile", None, f"unknown profile {profile!r}; choose one of "
+                               + ", ".join(PROFILES))
+
+
+def render_paper(profile: str, paper: str) -> str:
+    """The paper to render the pages on: a booklet's pages are half its A4 sheet (A5)."""
+    check_profile(profile)
+    return "a5" if profile == "booklet" else paper
 
 
 @dataclass(frozen=True)
 class BuildOptions:
     paper: str = "a4"
     strict: bool = False
-    #: what the PDF is for: screen, email, print, booklet or handout (see profiles.py)
+    #: what the PDF is for: screen, email, print, booklet or handout (see finish/profiles.py)
     profile: str = DEFAULT_PROFILE
     email_budget: int = EMAIL_BUDGET
-    #: tagged parts and one merged structure tree (PDF/UA-1, see structure.py)
+    #: tagged parts and one merged structure tree (PDF/UA-1, see assemble/tags.py)
     pdf_ua: bool = False
-    #: PDF/A-3b, carrying the YAML sources as associated files (see archive.py)
+    #: PDF/A-3b, carrying the YAML sources as associated files (see finish/pdfa.py)
     pdf_a: bool = False
 
     @property
     def layout_paper(self) -> str:
         """The paper pages are laid out on (a booklet's pages are A5, imposed on A4 later)."""
         return render_paper(self.profile, self.paper)
-
-    def finish(self, pdf: bytes, shown: str, starts: Sequence[int],
-               sources: Sequence[Source] = ()) -> tuple[bytes, int]:
-        """The profile's last step on a merged PDF, and the page count of the result;
-        `starts` are the pages that begin a document (for duplex printing). With `pdf_a`,
-        the result is then made PDF/A-3b carrying `sources`."""
-        from pypdf import PdfReader
-
-        out = apply_profile(pdf, self.profile, shown=shown, paper=self.paper,
-                            options=ProfileOptions(budget=self.email_budget), starts=starts)
-        if self.pdf_a:
-            from .archive import archival, over_budget
-
-            out = archival(out, sources=sources, shown=shown)
-            if self.profile == "email":
-                over_budget(out, self.email_budget, shown)
-        return out, len(PdfReader(io.BytesIO(out)).pages)

@@ -12,7 +12,8 @@ import pytest
 from badinput import GOOD, assert_rejected, project_with
 
 from briefing import api
-from briefing.load import MAX_DEPTH
+from briefing.source.load import MAX_DEPTH
+from briefing.source.prepare import prepare
 
 Q = "    questions:\n      - question: Q\n        answer: A\n"
 
@@ -177,7 +178,7 @@ sections:
 
 def test_ordinary_anchor_reuse_works(tmp_path: Path) -> None:
     project = project_with(tmp_path, {"anchors.yaml": ANCHORS})
-    composed = api.prepare(project / "content" / "anchors.yaml", project)
+    composed = prepare(project / "content" / "anchors.yaml", project)
     document = composed.document
     assert document.subtitle == "Shared words"
     assert [q.id for q in document.questions] == ["where", "and-here", "where-2", "and-here-2"]

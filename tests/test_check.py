@@ -15,6 +15,7 @@ from badinput import GOOD, assert_rejected, cli_run, files_in, project_with
 
 from briefing import api
 from briefing.errors import BriefingError
+from briefing.source.prepare import prepare
 
 from conftest import run_briefing, write_project
 
@@ -247,5 +248,5 @@ def test_images_in_notes_and_intros_are_checked(image_project: Path) -> None:
 def test_prepare_raises_the_one_error_type(image_project: Path) -> None:
     (image_project / "content" / "doc.yaml").write_text(image_doc("![a](/etc/passwd)"))
     with pytest.raises(BriefingError) as caught:
-        api.prepare(image_project / "content" / "doc.yaml", image_project)
+        prepare(image_project / "content" / "doc.yaml", image_project)
     assert [p.line for p in caught.value.problems] == [7]

@@ -27,8 +27,9 @@ from pypdf.generic import (
 )
 
 from briefing import api
+from briefing.assemble.supplied import MAX_STREAM_BYTES, clean_pdf
 from briefing.errors import BriefingError
-from briefing.untrusted import MAX_STREAM_BYTES, clean_pdf
+from briefing.jobs.document import build_document
 from tests.conftest import pdftotext, run_briefing, write_project
 from tests.pdf_samples import qpdf_check
 
@@ -241,7 +242,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def build(project: Path) -> api.Output:
-    return api.build_document(project / "content" / "doc.yaml", project=project,
+    return build_document(project / "content" / "doc.yaml", project=project,
                               out_dir=project / "out")
 
 
@@ -318,7 +319,7 @@ def test_parent_loop_is_never_followed() -> None:
 def hostile_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = write_project(tmp_path_factory.mktemp("hostile") / "project", {
         "content/doc.yaml": DOCUMENT, "content/cover.pdf": hostile_cover()})
-    return api.build_document(root / "content" / "doc.yaml", project=root,
+    return build_document(root / "content" / "doc.yaml", project=root,
                               out_dir=root / "out").pdf
 
 

@@ -14,6 +14,7 @@ import pytest
 from pypdf import PdfReader
 
 from briefing import api
+from briefing.jobs.document import build_document
 from tests.conftest import pdftotext, write_project
 from tests.pdf_samples import qpdf_check
 
@@ -42,7 +43,7 @@ UNDATED = DOCUMENT.replace("date: 2024-05-01\n", "")
 
 
 def build(project: Path, out: Path) -> api.Output:
-    return api.build_document(project / "content" / "doc.yaml", project=project, out_dir=out)
+    return build_document(project / "content" / "doc.yaml", project=project, out_dir=out)
 
 
 @pytest.fixture(scope="module")

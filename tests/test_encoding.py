@@ -14,6 +14,7 @@ from badinput import GOOD, RAW_CONTROL, assert_rejected, cli_run, project_with
 
 from briefing import api
 from briefing.errors import printable
+from briefing.source.prepare import prepare
 
 RLO = "\u202e"  # RIGHT-TO-LEFT OVERRIDE: "txt.exe" can print as "exe.txt"
 
@@ -75,7 +76,7 @@ def test_every_line_with_a_control_character_is_reported(tmp_path: Path) -> None
 
 def test_utf8_bom_is_accepted(tmp_path: Path) -> None:
     project = project_with(tmp_path, {"bom.yaml": codecs.BOM_UTF8 + GOOD.encode()})
-    composed = api.prepare(project / "content" / "bom.yaml", project)
+    composed = prepare(project / "content" / "bom.yaml", project)
     assert composed.document.title == "A small briefing"
     assert composed.warnings == ()
 
@@ -109,7 +110,7 @@ def test_right_to_left_text_is_not_reported(tmp_path: Path) -> None:
     project = project_with(tmp_path, {"rtl.yaml": text.encode()})
     result = api.check(project=project)
     assert result.problems == ()
-    composed = api.prepare(project / "content" / "rtl.yaml", project)
+    composed = prepare(project / "content" / "rtl.yaml", project)
     assert composed.document.title == "إحاطة قصيرة"
     html = next(iter(composed.answers.values())).html(lambda a: a)
     assert "وثيقة صُنعت في اختبار. מסמך שנעשה בבדיקה\u200f, mixed" in html

@@ -22,8 +22,10 @@ from hypothesis import strategies as st
 
 from briefing import api
 from briefing.errors import BriefingError, Problem
-from briefing.html import page_html
-from briefing.theme import theme_for
+from briefing.jobs.document import build_document
+from briefing.render.html import page_html
+from briefing.render.theme import theme_for
+from briefing.source.prepare import prepare
 
 from conftest import write_project
 
@@ -140,7 +142,7 @@ def outcome(project: Path, data: bytes) -> tuple[str, tuple[Problem, ...]]:
     if result.failed():
         return "error", result.problems
     # the HTML stage too: cheap, and it sees every field and all the Markdown
-    composed = api.prepare(path, project)
+    composed = prepare(path, project)
     page_html(composed, theme_for(project))
     return "ok", result.problems
 
@@ -181,7 +183,7 @@ def test_random_documents_build(
     path = project / "content" / "fuzz.yaml"
     path.write_text(dump(data, False, unicode), encoding="utf-8")
     try:
-        output = api.build_document(path, project=project, out_dir=out)
+        output = build_document(path, project=project, out_dir=out)
     except BriefingError as error:
         assert error.problems
         assert all(Path(p.path).name == "fuzz.yaml" for p in error.problems), error

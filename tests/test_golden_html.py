@@ -9,9 +9,9 @@ import os
 import re
 from pathlib import Path
 
-from briefing.api import prepare
-from briefing.html import page_html
-from briefing.theme import theme_for
+from briefing.render.html import page_html
+from briefing.render.theme import theme_for
+from briefing.source.prepare import prepare
 
 from conftest import write_project
 

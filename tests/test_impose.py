@@ -20,7 +20,7 @@ from pdf_samples import (
 )
 from pypdf import PdfReader
 
-from briefing.impose import booklet, booklet_order, n_up
+from briefing.finish.impose import booklet, booklet_order, n_up
 
 LANDSCAPE = (841.9, 595.3)
 PORTRAIT = (595.3, 841.9)

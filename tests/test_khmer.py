@@ -16,7 +16,7 @@ import pyphen
 import pytest
 
 import briefing
-from briefing.scripts import missing_glyphs, script_of, segment, segment_html
+from briefing.source.khmer import missing_glyphs, script_of, segment, segment_html
 
 from conftest import REPO, pdftotext, run_briefing, write_project
 

@@ -17,16 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from briefing import api, limits
+from briefing import api
 from briefing.errors import BriefingError
-from briefing.limits import (
-    MAX_SOURCE_BYTES,
-    MAX_WORD_LETTERS,
-    TimeLimitExceeded,
-    content_problems,
-    time_limit,
-)
-from briefing.pdf import render_pdf
+from briefing.jobs.document import build_document
+from briefing.render import timelimit
+from briefing.render.pdf import render_pdf
+from briefing.render.timelimit import TimeLimitExceeded, time_limit
+from briefing.source.limits import MAX_SOURCE_BYTES, MAX_WORD_LETTERS, content_problems
+from briefing.source.prepare import prepare
 from tests.conftest import run_briefing, write_project
 
 
@@ -42,7 +40,7 @@ def document(answer: str, extra: dict[str, str] | None = None, *, tmp_path: Path
 
 
 def build(project: Path) -> api.Output:
-    return api.build_document(project / "content" / "doc.yaml", project=project,
+    return build_document(project / "content" / "doc.yaml", project=project,
                               out_dir=project / "out")
 
 
@@ -69,7 +67,7 @@ def test_the_word_limit_is_exact_and_spares_unspaced_scripts(tmp_path: Path) -> 
                        + "ខ្មែរ" * 400 + " " + "ภาษาไทย" * 300 + " " + "中文" * 1000,
                        tmp_path=tmp_path)
     with pytest.raises(BriefingError) as refused:  # prepare checks the limits before layout
-        api.prepare(project / "content" / "doc.yaml", project)
+        prepare(project / "content" / "doc.yaml", project)
     problems = refused.value.problems
     assert [p.line for p in problems] == [8]
     assert f"a word of {MAX_WORD_LETTERS + 1} letters" in problems[0].message
@@ -77,7 +75,7 @@ def test_the_word_limit_is_exact_and_spares_unspaced_scripts(tmp_path: Path) -> 
 
 def test_a_huge_document_is_refused_before_layout(tmp_path: Path) -> None:
     project = document("Small.", tmp_path=tmp_path)
-    composed = api.prepare(project / "content" / "doc.yaml", project)
+    composed = prepare(project / "content" / "doc.yaml", project)
     huge = dataclasses.replace(composed.document, source=b"#" * (MAX_SOURCE_BYTES + 1))
     [problem] = content_problems(huge)
     assert "at most 8 MB" in problem.message
@@ -129,28 +127,28 @@ def test_a_slow_layout_is_stopped_at_the_limit(tmp_path: Path,
                    base=project / "content", project=project, shown="content/doc.yaml")
 
     part("<p>warm up the fonts</p>")
-    monkeypatch.setenv(limits.TIME_LIMIT_ENV, "2")
+    monkeypatch.setenv(timelimit.TIME_LIMIT_ENV, "2")
     started = time.monotonic()
     with pytest.raises(BriefingError) as caught:
         part(wide_table(300, 10))
     elapsed = time.monotonic() - started
     assert elapsed < 8, elapsed
     assert "content/doc.yaml: body: laying out took longer than 2 s" in str(caught.value)
-    assert limits.TIME_LIMIT_ENV in str(caught.value)
+    assert timelimit.TIME_LIMIT_ENV in str(caught.value)
     # the timer is gone: a quick part afterwards is unaffected
-    monkeypatch.setenv(limits.TIME_LIMIT_ENV, "0")
+    monkeypatch.setenv(timelimit.TIME_LIMIT_ENV, "0")
     part("<p>fine</p>")
 
 
 def test_the_default_limit_grows_with_the_part(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(limits.TIME_LIMIT_ENV, raising=False)
-    small, large = limits.time_limit_for(10_000), limits.time_limit_for(1_000_000)
+    monkeypatch.delenv(timelimit.TIME_LIMIT_ENV, raising=False)
+    small, large = timelimit.time_limit_for(10_000), timelimit.time_limit_for(1_000_000)
     assert small is not None and large is not None
     assert 60 <= small < 70 and large > 500
-    monkeypatch.setenv(limits.TIME_LIMIT_ENV, "0")
-    assert limits.time_limit_for(10_000) is None
-    monkeypatch.setenv(limits.TIME_LIMIT_ENV, "nonsense")
-    assert limits.time_limit_for(10_000) == small
+    monkeypatch.setenv(timelimit.TIME_LIMIT_ENV, "0")
+    assert timelimit.time_limit_for(10_000) is None
+    monkeypatch.setenv(timelimit.TIME_LIMIT_ENV, "nonsense")
+    assert timelimit.time_limit_for(10_000) == small
 
 
 @pytest.fixture

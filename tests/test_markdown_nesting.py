@@ -16,7 +16,8 @@ from markdown_it import MarkdownIt
 
 from briefing import api
 from briefing.errors import BriefingError
-from briefing.markdown import MAX_NESTING
+from briefing.source.markdown import MAX_NESTING
+from briefing.source.prepare import prepare
 
 ANSWER_LINE = 7  # the first line of the block-scalar answer in `document`
 
@@ -76,7 +77,7 @@ def test_every_depth_renders_all_text_or_is_an_error(shape: str, tmp_path: Path)
         markdown = SHAPES[shape](depth)
         path.write_text(document(markdown))
         try:
-            composed = api.prepare(path, project)
+            composed = prepare(path, project)
         except BriefingError as error:
             [problem] = error.problems
             assert "nested more than 10 levels deep" in problem.message
@@ -94,7 +95,7 @@ def test_every_depth_renders_all_text_or_is_an_error(shape: str, tmp_path: Path)
 def test_error_names_the_line_where_it_gets_too_deep(tmp_path: Path) -> None:
     project = project_with(tmp_path, {"deep.yaml": document(bullets(MAX_NESTING + 1))})
     with pytest.raises(BriefingError) as caught:
-        api.prepare(project / "content" / "deep.yaml", project)
+        prepare(project / "content" / "deep.yaml", project)
     assert [p.line for p in caught.value.problems] == [ANSWER_LINE + MAX_NESTING]
 
 
@@ -102,7 +103,7 @@ def test_deep_inline_markup_keeps_its_text(tmp_path: Path) -> None:
     """Inline nesting (emphasis, brackets) does not count against the limit and loses nothing."""
     markdown = "**a " * 60 + "DEEP TEXT" + " b**" * 60 + " " + "[" * 60 + "x" + "](u)" * 60
     project = project_with(tmp_path, {"inline.yaml": document(markdown)})
-    composed = api.prepare(project / "content" / "inline.yaml", project)
+    composed = prepare(project / "content" / "inline.yaml", project)
     html = next(iter(composed.answers.values())).html(lambda a: f"#{a}")
     assert "DEEP TEXT" in html and "TAIL TEXT" in html
 

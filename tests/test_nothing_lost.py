@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from briefing import api, output
+from briefing.jobs import document as jobs_document
 from tests.conftest import MINIMAL, run_briefing, write_project
 from tests.pdf_samples import numbered_pdf, qpdf_check
 
@@ -102,7 +103,7 @@ def test_exception_part_way_keeps_previous_outputs(
     def broken(*args: object, **kwargs: object) -> bytes:
         raise RuntimeError("assembly failed half-way")
 
-    monkeypatch.setattr(api, "assemble", broken)
+    monkeypatch.setattr(jobs_document, "assemble", broken)
     result = api.build(project=two_built, jobs=1)
     assert not result.ok and len(result.failures) == 2
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before

@@ -11,7 +11,7 @@ from pdf_samples import diagram, image_pdf, images_of, photo, qpdf_check, write
 from PIL import Image
 from pypdf import PdfReader
 
-from briefing.optimise import budget_message, megabytes, optimise_for_screen, size_report
+from briefing.finish.optimise import budget_message, megabytes, optimise_for_screen, size_report
 
 CM = 72 / 2.54
 

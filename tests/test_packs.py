@@ -12,7 +12,7 @@ import pytest
 from pypdf import PdfReader
 
 import briefing
-from briefing import packbuild
+from briefing.jobs import pack as packbuild
 
 from conftest import pdftotext, write_project
 

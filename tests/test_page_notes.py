@@ -13,8 +13,8 @@ import pytest
 from pypdf import PdfReader
 
 import briefing
-from briefing.model import Document
-from briefing.pack import Pack, notes_on_page
+from briefing.source.model import Document
+from briefing.source.pack import Pack, notes_on_page
 
 from conftest import pdftotext, write_project
 
@@ -309,9 +309,9 @@ def test_note_inside_its_paragraph_in_the_html(project: Path) -> None:
     """An HTML parser would end the calling paragraph at a <p> or <ul> inside the note."""
     import tinyhtml5
 
-    from briefing.api import prepare
-    from briefing.html import PAPERS, body_html
-    from briefing.theme import theme_for
+    from briefing.render.html import PAPERS, body_html
+    from briefing.render.theme import theme_for
+    from briefing.source.prepare import prepare
 
     composed = prepare(project / "content/doc.yaml", project)
     html = body_html(composed, theme_for(project), PAPERS["a4"], 1, page_notes=True)

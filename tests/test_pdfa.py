@@ -30,8 +30,8 @@ from pypdf.generic import (
     TextStringObject,
 )
 
-from briefing.archive import NO_DATE, Source, archival, safe_relative
 from briefing.errors import BriefingError
+from briefing.finish.pdfa import NO_DATE, Source, archival, safe_relative
 
 from conftest import run_briefing, write_project
 
@@ -474,7 +474,7 @@ def test_a_pdf_ua_claim_is_kept_with_its_extension_schema() -> None:
 def test_pdf_a_and_pdf_ua_together_claim_both(project: Path) -> None:
     """Section 2 of the issue (tagging) and this one meet in one file: the merged structure
     tree survives the archival step, and the XMP claims PDF/A-3b and PDF/UA-1."""
-    pytest.importorskip("briefing.structure")
+    pytest.importorskip("briefing.assemble.tags")
     out = project / "out" / "both"
     result = run_briefing("build", "content/undated.yaml", "--pdf-a", "--pdf-ua", "--out",
                           str(out), "-j", "1", cwd=project, env=_env())

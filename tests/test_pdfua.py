@@ -24,7 +24,7 @@ from pypdf import PdfReader
 from pypdf.generic import ArrayObject, ContentStream, DictionaryObject, IndirectObject
 
 import briefing
-from briefing.profiles import apply_profile
+from briefing.finish.profiles import apply_profile
 
 from conftest import REPO, pdftotext, run_briefing, write_project
 

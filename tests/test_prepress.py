@@ -12,7 +12,7 @@ from pdf_samples import A4, A5, numbered_pdf, numbers, qpdf_check, text, write
 from PIL import Image
 from pypdf import PdfReader
 
-from briefing.prepress import duplex_blanks, pad_for_duplex, print_marks
+from briefing.finish.prepress import duplex_blanks, pad_for_duplex, print_marks
 
 MM = 72 / 25.4
 

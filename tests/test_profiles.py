@@ -10,7 +10,8 @@ from pdf_samples import A5, image_pdf, images_of, numbered_pdf, photo
 from pypdf import PdfReader
 
 from briefing.errors import BriefingError
-from briefing.profiles import PROFILES, ProfileOptions, apply_profile, render_paper
+from briefing.finish.profiles import ProfileOptions, apply_profile
+from briefing.options import PROFILES, render_paper
 
 
 def sizes(pdf: bytes) -> list[tuple[int, int]]:

@@ -27,7 +27,9 @@ from pypdf import PdfReader
 
 from briefing import api
 from briefing.errors import BriefingError
-from briefing.pdf import MAX_FETCH_BYTES, Refused, read_project_file, render_pdf
+from briefing.jobs.document import build_document
+from briefing.render.fetcher import MAX_FETCH_BYTES, Refused, read_project_file
+from briefing.render.pdf import render_pdf
 from tests.conftest import REPO, pdftotext, write_project
 
 
@@ -290,7 +292,7 @@ def test_project_stylesheet_cannot_reach_out(tmp_path: Path, listener: Listener)
     })
     (tmp_path / "canary.png").write_bytes(png())
     with pytest.raises(BriefingError) as caught:
-        api.build_document(project / "content" / "doc.yaml", project=project,
+        build_document(project / "content" / "doc.yaml", project=project,
                            out_dir=project / "out")
     assert "no network access" in str(caught.value)
     assert listener.connections == 0
@@ -310,7 +312,7 @@ def test_remote_and_outside_images_in_content_are_errors(
                             f"          ![absolute]({canary.as_uri()})\n"})
     spy.paths.clear()  # the test's own writes
     with pytest.raises(BriefingError) as caught:
-        api.build_document(project / "content" / "doc.yaml", project=project,
+        build_document(project / "content" / "doc.yaml", project=project,
                            out_dir=project / "out")
     lines = {p.line for p in caught.value.problems}
     assert {7, 8, 9} <= lines, caught.value
@@ -364,7 +366,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> api.Output:
         "content/secret.txt": "SECRET-PROJECT-FILE\n",
         "templates/base.html.j2": override,
     })
-    return api.build_document(project / "content" / "doc.yaml", project=project,
+    return build_document(project / "content" / "doc.yaml", project=project,
                               out_dir=project / "out")
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import briefing
-from briefing.theme import builtin_theme, theme_for
+from briefing.render.theme import builtin_theme, theme_for
 
 from conftest import MINIMAL, pdftotext, write_project
 
@@ -58,8 +58,8 @@ def test_content_is_never_a_template(tmp_path: Path) -> None:
               - question: "{{ doc }}?"
                 answer: "<b>bold</b> {{ 6 * 7 }}"
         """})
-    from briefing.api import prepare
-    from briefing.html import PAPERS, body_html
+    from briefing.render.html import PAPERS, body_html
+    from briefing.source.prepare import prepare
 
     composed = prepare(project / "content" / "t.yaml", project)
     html = body_html(composed, theme_for(project), PAPERS["a4"], first_page=1)

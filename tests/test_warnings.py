@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import briefing
-from briefing.limits import MAX_WORD_LETTERS
+from briefing.source.limits import MAX_WORD_LETTERS
 
 from conftest import run_briefing, write_project
 

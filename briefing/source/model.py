@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import BriefingError, Problem
-from .load import Loaded, Mapping, Scalar, Sequence, Value
+from briefing.errors import BriefingError, Problem
+from briefing.source.load import Loaded, Mapping, Scalar, Sequence, Value
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 LANG_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")

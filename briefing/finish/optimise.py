@@ -35,7 +35,7 @@ from pypdf.generic import (
     StreamObject,
 )
 
-from .pdfedit import read, to_bytes
+from briefing.assemble.pdfio import read, to_bytes
 
 THRESHOLD = 1.5
 """An image is downsampled only when it has this many times more pixels per inch than the

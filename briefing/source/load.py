@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import BriefingError, Problem, printable
+from briefing.errors import BriefingError, Problem, printable
 
 #: Node visits allowed when expanding a file; ordinary anchor reuse stays far below this, an
 #: alias "bomb" (each level doubling the last) reaches it after a few levels, fast.

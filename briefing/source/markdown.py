@@ -20,8 +20,8 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 
-from .errors import BriefingError, Problem
-from .model import Document, Text, by_line, inside_project
+from briefing.errors import BriefingError, Problem
+from briefing.source.model import Document, Text, by_line, inside_project
 
 #: href for an anchor name: `#name` inside one rendered part, something else across parts
 Linker = Callable[[str], str]

@@ -16,17 +16,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .errors import BriefingError
-from .html import PAPERS
-from .impose import booklet, n_up
-from .optimise import budget_message, optimise_for_screen, size_report
-from .prepress import pad_for_duplex, print_marks
-
-PROFILES = ("screen", "email", "print", "booklet", "handout")
-DEFAULT_PROFILE = "screen"
-EMAIL_BUDGET = 5 * 1024 * 1024
-"""The default e-mail size budget, 5 MB (of 1024 × 1024 bytes): base64 encoding adds a third,
-which keeps the message under the common 7 to 10 MB limits of mail servers."""
+from briefing.errors import BriefingError
+from briefing.finish.impose import booklet, n_up
+from briefing.finish.optimise import budget_message, optimise_for_screen, size_report
+from briefing.finish.prepress import pad_for_duplex, print_marks
+from briefing.options import EMAIL_BUDGET, check_profile
+from briefing.render.html import PAPERS
 
 
 @dataclass(frozen=True)
@@ -40,18 +35,6 @@ class ProfileOptions:
     handout_pages: int = 2
     starts: tuple[int, ...] = (0,)
     """First page index of each document in the PDF (a pack's items), for duplex blanks."""
-
-
-def render_paper(profile: str, paper: str) -> str:
-    """The paper to render the pages on: a booklet's pages are half its A4 sheet (A5)."""
-    check_profile(profile)
-    return "a5" if profile == "booklet" else paper
-
-
-def check_profile(profile: str) -> None:
-    if profile not in PROFILES:
-        raise BriefingError.at("--profile", None, f"unknown profile {profile!r}; choose one of "
-                               + ", ".join(PROFILES))
 
 
 def apply_profile(pdf: bytes, profile: str, *, shown: str, paper: str = "a4",

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import BriefingError, Problem
-from .load import load
-from .model import Document, validate
+from briefing.errors import BriefingError, Problem
+from briefing.source.load import load
+from briefing.source.model import Document, validate
 
 
 def _display(original: Path, document: Document) -> str:

@@ -27,9 +27,9 @@ from pypdf.generic import (
     TextStringObject,
 )
 
-from .markdown import XREF_SCHEME
-from .pdf import Anchor, RenderedPart
-from .structure import PartPages, is_tagged, merge_structure
+from briefing.assemble.tags import PartPages, is_tagged, merge_structure
+from briefing.render.pdf import Anchor, RenderedPart
+from briefing.source.markdown import XREF_SCHEME
 
 
 class AssemblyError(RuntimeError):

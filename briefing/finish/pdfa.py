@@ -37,14 +37,14 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, cast
 from xml.sax.saxutils import escape
 
-from .errors import BriefingError
+from briefing.errors import BriefingError
 
 if TYPE_CHECKING:
     from pypdf import PdfWriter
     from pypdf.generic import PdfObject
 
-    from .model import Document
-    from .pack import Pack
+    from briefing.source.model import Document
+    from briefing.source.pack import Pack
 
 NO_DATE = "D:19700101000000Z"
 """The date of a file whose content has no `date` and whose build has no SOURCE_DATE_EPOCH:
@@ -100,7 +100,7 @@ def pack_sources(pack: Pack, project: Path) -> tuple[Source, ...]:
     every other recipient's name and e-mail address. Attached and cover PDFs are left out too:
     their pages are in the file already.
     """
-    from .load import load
+    from briefing.source.load import load
 
     sources = [Source(source_name(pack.path, project), pack.source)]
     seen = {sources[0].name}
@@ -588,8 +588,8 @@ def write_sources(sources: Sequence[Source], out_dir: Path, *, shown: str,
                   force: bool = False) -> list[Path]:
     """Write each source under `out_dir` at its relative path. Every name is checked, and no
     existing file is replaced (unless `force`), before anything is written."""
-    from .errors import Problem
-    from .output import write_atomic
+    from briefing.errors import Problem
+    from briefing.output import write_atomic
 
     base = out_dir.resolve()
     problems: list[Problem] = []
@@ -628,7 +628,7 @@ def over_budget(pdf: bytes, budget: int, shown: str) -> None:
     """The e-mail budget again, for the archival file: the sources and the colour profile
     add a few kilobytes after the profile's own check."""
     if len(pdf) > budget:
-        from .optimise import budget_message, size_report
+        from briefing.finish.optimise import budget_message, size_report
 
         raise BriefingError.at(shown, None, budget_message(None, len(pdf), budget,
                                                            size_report(pdf)))

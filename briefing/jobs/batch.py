@@ -17,22 +17,28 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from .errors import BriefingError, Problem
-
-if TYPE_CHECKING:
-    from .api import Output
-    from .options import BuildOptions
-    from .packbuild import PackCopy, SharedPack
+from briefing.errors import BriefingError, Problem, shown_path
+from briefing.jobs.document import build_document
+from briefing.jobs.outputs import Output, fail_if_strict
+from briefing.jobs.pack import (
+    PackCopy,
+    SharedPack,
+    build_pack,
+    manifest_file,
+    render_shared,
+    write_manifest,
+)
+from briefing.options import BuildOptions
+from briefing.render.html import PAPERS
+from briefing.render.theme import theme_for
+from briefing.source.load import load
+from briefing.source.pack import is_pack, validate_pack
+from briefing.source.prepare import prepare
 
 LOG = logging.getLogger("briefing")
 
 
-def _default_options() -> BuildOptions:
-    from .options import BuildOptions
-
-    return BuildOptions()
 
 
 @dataclass(frozen=True)
@@ -40,7 +46,7 @@ class Job:
     path: Path
     project: Path
     out_dir: Path
-    options: BuildOptions = field(default_factory=lambda: _default_options())
+    options: BuildOptions = field(default_factory=BuildOptions)
     #: some recipients of a pack, with the pack's parts rendered once for all chunks
     recipients: tuple[int, ...] | None = None
     shared: SharedPack | None = None
@@ -58,11 +64,6 @@ class JobResult:
 
 def run_job(job: Job) -> JobResult:
     """Never raises: a failure comes back as problems, so one bad job stops nothing else."""
-    from .api import Output, build_path
-    from .errors import shown_path
-    from .load import load
-    from .pack import validate_pack
-    from .packbuild import build_pack
 
     started = time.perf_counter()
     problems: tuple[Problem, ...]
@@ -98,12 +99,6 @@ def run_job(job: Job) -> JobResult:
 def plan(paths: Sequence[Path], *, project: Path, out_dir: Path, options: BuildOptions,
          workers: int) -> tuple[list[Job], list[JobResult]]:
     """Jobs for the paths; packs with more recipients than one job's worth are split."""
-    from .errors import shown_path
-    from .html import PAPERS
-    from .load import load
-    from .pack import is_pack, validate_pack
-    from .packbuild import render_shared
-    from .theme import theme_for
 
     jobs: list[Job] = []
     failed: list[JobResult] = []
@@ -163,7 +158,6 @@ def run(jobs: Sequence[Job], executor: Executor | None = None,
 
 def _write_manifests(results: Sequence[JobResult]) -> None:
     """Chunked packs get one manifest, in recipient order, once every chunk is done."""
-    from .packbuild import manifest_file, write_manifest
 
     by_pack: dict[Path, list[JobResult]] = {}
     for result in results:
@@ -197,3 +191,25 @@ def dask_executor(scheduler: str) -> Executor:
     client = Client(scheduler, timeout="10s")  # type: ignore[no-untyped-call]
     executor: Executor = client.get_executor()  # type: ignore[no-untyped-call]
     return executor
+
+
+def build_path(
+    path: Path, *, project: Path, out_dir: Path, options: BuildOptions | None = None
+) -> list[Output]:
+    """A document gives one output; a pack one, or one per recipient."""
+    options = options or BuildOptions()
+    shown = shown_path(path)
+    loaded = load(path, shown)
+    if not is_pack(loaded):
+        return [build_document(path, project=project, out_dir=out_dir, options=options)]
+
+    started = time.perf_counter()
+    pack = validate_pack(loaded, project, shown)
+    if options.strict:  # the pack's warnings and those of every document in it
+        fail_if_strict(True, [*loaded.warnings, *(
+            w for item in pack.items if item.kind == "document"
+            for w in prepare(item.path, project, pdf_ua=options.pdf_ua).warnings)])
+    copies = build_pack(pack, project=project, out_dir=out_dir, options=options)
+    seconds = (time.perf_counter() - started) / len(copies)
+    return [Output(source=path, pdf=c.pdf, html=None, pages=c.pages, size=c.size,
+                   seconds=seconds) for c in copies]

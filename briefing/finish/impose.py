@@ -36,8 +36,8 @@ from pypdf.generic import (
     RectangleObject,
 )
 
-from .html import PAPERS, Paper
-from .pdfedit import MM, append_content, copy_document_info, read, to_bytes
+from briefing.assemble.pdfio import MM, append_content, copy_document_info, read, to_bytes
+from briefing.render.html import PAPERS, Paper
 
 A4 = PAPERS["a4"]
 

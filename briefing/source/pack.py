@@ -1,5 +1,5 @@
 """Pack files: several documents and supplied PDFs in one briefing pack, optionally one copy per
-recipient. This module validates a pack file into a `Pack`; `packbuild.py` renders it."""
+recipient. This module validates a pack file into a `Pack`; `jobs/pack.py` renders it."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import BriefingError, Problem, shown_path
-from .load import Loaded, Mapping, Scalar, Sequence, load
-from .model import (
+from briefing.errors import BriefingError, Problem, shown_path
+from briefing.source.load import Loaded, Mapping, Scalar, Sequence, load
+from briefing.source.model import (
     FRONT_MATTER_KEYS,
     Document,
     FrontMatter,

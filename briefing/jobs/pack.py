@@ -22,11 +22,23 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from .api import prepare, source_date, supplied_pdf
-from .archive import pack_sources
-from .assemble import Metadata, OutlineEntry, Placed, ReaderCache, assemble, page_numbers
-from .errors import BriefingError, shown_path
-from .html import (
+from briefing.assemble.merge import (
+    Metadata,
+    OutlineEntry,
+    Placed,
+    ReaderCache,
+    assemble,
+    page_numbers,
+)
+from briefing.assemble.supplied import supplied_pdf
+from briefing.assemble.tags import mark_as_artifact
+from briefing.errors import BriefingError, shown_path
+from briefing.finish import finish
+from briefing.finish.pdfa import pack_sources
+from briefing.jobs.document import source_date
+from briefing.options import BuildOptions
+from briefing.output import safe_name, write_atomic
+from briefing.render.html import (
     PAPERS,
     FolioPage,
     Paper,
@@ -36,13 +48,12 @@ from .html import (
     render_template,
     stylesheets,
 )
-from .markdown import XREF_SCHEME, Composed
-from .model import slugify
-from .options import BuildOptions
-from .output import safe_name, write_atomic
-from .pack import Pack, Recipient, notes_on_page
-from .pdf import Anchor, RenderedPart, render_pdf
-from .theme import Theme, theme_for
+from briefing.render.pdf import Anchor, RenderedPart, render_pdf
+from briefing.render.theme import Theme, theme_for
+from briefing.source.markdown import XREF_SCHEME, Composed
+from briefing.source.model import slugify
+from briefing.source.pack import Pack, Recipient, notes_on_page
+from briefing.source.prepare import prepare
 
 LOG = logging.getLogger("briefing")
 
@@ -271,9 +282,9 @@ def render_folios(shared: SharedPack, covers: Sequence[Placed],
                                                           strict=True)]
 
     def render(folio_pages: list[FolioPage], name: str) -> RenderedPart:
-        return render_pdf(folio_html(folio_pages, theme, pack.lang), name=name,
-                          base=pack.path.parent, project=project, shown=pack.shown,
-                          artifact=artifact)
+        part = render_pdf(folio_html(folio_pages, theme, pack.lang), name=name,
+                          base=pack.path.parent, project=project, shown=pack.shown)
+        return replace(part, pdf=mark_as_artifact(part.pdf)) if artifact else part
 
     folio = Placed(render(pages, "folio"), "folio")
     if not pack.personalise_footer or list(recipients) == [None]:
@@ -296,7 +307,7 @@ def prepared_for(recipient: Recipient | None) -> str:
 def pack_metadata(pack: Pack, recipient: Recipient | None) -> Metadata:
     import hashlib
 
-    from . import __version__
+    from briefing import __version__
 
     digest = hashlib.sha256(b"briefing pack " + __version__.encode() + b"\0" + pack.source)
     if recipient is not None:
@@ -344,7 +355,7 @@ def build_pack(
         recipient, cover = everyone[index], shared.covers[index]
         pdf = assemble([cover, *shared.parts], outline, pack_metadata(pack, recipient),
                        shared.overlays[index], cache)
-        pdf, pages = options.finish(pdf, shown_path(targets[index]),
+        pdf, pages = finish(pdf, options, shown_path(targets[index]),
                                     starts=item_starts(cover, shared), sources=sources)
         write_atomic(targets[index], pdf)
         copies.append(PackCopy(recipient, targets[index], pages, len(pdf)))

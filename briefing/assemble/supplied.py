@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import BriefingError
-from .limits import TimeLimitExceeded, time_limit
+from briefing.errors import BriefingError
+from briefing.render.pdf import Anchor, RenderedPart
+from briefing.render.timelimit import TimeLimitExceeded, time_limit
 
 #: the file itself, its pages, one stream once decoded (below pypdf's own 75 MB, so later
 #: steps that decode images can), all streams together, and an image's pixels
@@ -284,3 +285,13 @@ def _drain(inflater: Any) -> Iterator[int]:
         if not out:
             return
         yield len(out)
+
+
+def supplied_pdf(path: Path, shown: str, *, name: str) -> RenderedPart:
+    """A PDF from outside (a designed cover, a study), reduced to its pages: no scripts,
+    actions, forms, annotations or attachments, and no decompression bombs (assemble/supplied.py).
+    Every page gets an anchor `page-N` at its top."""
+    cleaned = clean_pdf(read_untrusted(path, shown, name), shown, name)
+    sizes = cleaned.page_sizes
+    anchors = {f"page-{i}": Anchor(i, 0.0, height) for i, (_, height) in enumerate(sizes)}
+    return RenderedPart(name=name, pdf=cleaned.pdf, page_sizes=sizes, anchors=anchors)

@@ -143,3 +143,7 @@ def xobjects(resources: DictionaryObject | None, seen: set[int] | None = None,
             inner = obj.get("/Resources")
             yield from xobjects(
                 cast(DictionaryObject, inner.get_object()) if inner is not None else None, seen)
+
+
+def page_count(pdf: bytes) -> int:
+    return len(PdfReader(io.BytesIO(pdf)).pages)

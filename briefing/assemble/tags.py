@@ -32,7 +32,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import cast
 from xml.sax.saxutils import escape
 
 from pypdf import PageObject, PdfReader, PdfWriter
@@ -60,37 +60,6 @@ _MCID = re.compile(rb"/MCID\s+(\d+)")
 
 
 # -- the parts' side -------------------------------------------------------------------------
-
-
-def link_texts(root: Any, pages: Sequence[Any]) -> tuple[tuple[str, ...], ...]:
-    """The text of each page's link annotations, in the order WeasyPrint writes them.
-
-    WeasyPrint gives a tagged link annotation its target (`#fn-3`, a URL) as /Contents, which a
-    screen reader reads out; the link's own words are what it should read. The annotations of
-    a page are its `links` that are internal (to an anchor that exists) or external, in order
-    (weasyprint/pdf/anchors.py); each is given the text of its <a> element, or its aria-label.
-    """
-    parents = {child: parent for parent in root.iter() for child in parent}
-    anchors = {name for page in pages for name in page.anchors}
-    texts: list[tuple[str, ...]] = []
-    for page in pages:
-        own: list[str] = []
-        for kind, target, _, box in page.links:
-            if kind == "internal" and target not in anchors:
-                continue
-            if kind in ("internal", "external"):
-                own.append(_link_text(getattr(box, "element", None), parents) or str(target))
-        texts.append(tuple(own))
-    return tuple(texts)
-
-
-def _link_text(element: Any, parents: dict[Any, Any]) -> str:
-    while element is not None and str(element.tag).rsplit("}", 1)[-1] != "a":
-        element = parents.get(element)
-    if element is None:
-        return ""
-    label = " ".join(str(element.get("aria-label") or "").split())
-    return label or " ".join("".join(element.itertext()).split())
 
 
 def mark_as_artifact(pdf: bytes) -> bytes:

@@ -30,7 +30,14 @@ from pypdf.generic import (
     TextStringObject,
 )
 
-from .pdfedit import MM, append_content, page_resources, read, resource_dict, to_bytes
+from briefing.assemble.pdfio import (
+    MM,
+    append_content,
+    page_resources,
+    read,
+    resource_dict,
+    to_bytes,
+)
 
 MARK_LENGTH_MM = 6.0
 """How long each crop mark is."""

@@ -12,15 +12,16 @@ from pathlib import Path
 
 import jinja2
 
-from .errors import BriefingError
+from briefing.errors import BriefingError
 
 
 def builtin_theme() -> Path:
     """The default theme: inside the wheel, or the repository root in a development install."""
-    packaged = Path(__file__).parent / "_theme"
+    package = Path(__file__).resolve().parents[1]
+    packaged = package / "_theme"
     if (packaged / "templates").is_dir():
         return packaged
-    return Path(__file__).resolve().parent.parent
+    return package.parent
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-from .markdown import XREF_SCHEME, Composed, Linker
-from .scripts import segment_html
-from .theme import Theme
+from briefing.render.theme import Theme
+from briefing.source.khmer import segment_html
+from briefing.source.markdown import XREF_SCHEME, Composed, Linker
 
 PT_PER_MM = 72 / 25.4
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from .errors import BriefingError, Problem
-from .markdown import _CHECK_MD, Composed, _inline, compose
-from .model import Document, Text, by_line
+from briefing.errors import BriefingError, Problem
+from briefing.source.markdown import _CHECK_MD, Composed, _inline, compose
+from briefing.source.model import Document, Text, by_line
 
 #: profiles whose output cannot keep a structure tree honest
 UNTAGGED_PROFILES = ("booklet", "handout")

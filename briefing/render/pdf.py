@@ -1,0 +1,173 @@
+"""Stage 5: one HTML part becomes a PDF with WeasyPrint, plus where each anchor landed.
+
+The anchors (page and position of every element with an id) are what lets the assembler link
+across separately rendered parts and build the outline of the merged file.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from briefing.errors import BriefingError, Problem
+from briefing.render.fetcher import project_fetcher
+from briefing.render.timelimit import TIME_LIMIT_ENV, TimeLimitExceeded, time_limit, time_limit_for
+from briefing.source.markdown import XREF_SCHEME
+
+PX_TO_PT = 0.75
+LOG = logging.getLogger("briefing")
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """A position in PDF user space (points, origin at the bottom left) on a part's page."""
+
+    page: int
+    x: float
+    y: float
+
+
+@dataclass(frozen=True)
+class RenderedPart:
+    name: str
+    pdf: bytes
+    page_sizes: tuple[tuple[float, float], ...]
+    anchors: dict[str, Anchor] = field(default_factory=dict)
+    warnings: tuple[Problem, ...] = ()
+    #: tagged parts: the text of each page's link annotations, in order (see assemble/tags.py)
+    link_texts: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def page_count(self) -> int:
+        return len(self.page_sizes)
+
+
+#: link targets kept as live links in a PDF part; `x-briefing:` links are the templates'
+#: own cross-part references (content cannot write them: see markdown.py), resolved on assembly
+LINK_SCHEMES = ("http", "https", "mailto", "tel", XREF_SCHEME)
+
+
+def _neutralise(document: Any) -> None:
+    """What a part may not carry, whatever its HTML says (a project's template included):
+    embedded files (`<link rel=attachment>`, `<a rel=attachment>`), and live links that are
+    not web, mail or phone links (`javascript:`, `file:`, a relative link resolved to a path
+    on the builder's disk). The text of a dropped link is still printed."""
+    document.metadata.attachments = []
+    for page in document.pages:
+        page.links = [
+            link for link in page.links
+            if link[0] == "internal" or (link[0] == "external" and _live_link(str(link[1])))
+        ]
+
+
+def _live_link(url: str) -> bool:
+    scheme = url.split(":", 1)[0].strip().lower() if ":" in url else ""
+    return scheme in LINK_SCHEMES
+
+
+class _Collector(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextmanager
+def _collect_weasyprint_warnings() -> Iterator[_Collector]:
+    collector = _Collector()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(collector)
+    try:
+        yield collector
+    finally:
+        logger.removeHandler(collector)
+
+
+def render_pdf(html: str, *, name: str, base: Path, project: Path, shown: str,
+               tagged: bool = False) -> RenderedPart:
+    """Lay out and write one part; WeasyPrint is imported here so `check` never pays for it.
+
+    `tagged` writes a structure tree (PDF/UA). Running headers and footers stamped onto
+    tagged pages are marked as artifacts by the assembler (assemble/tags.py)."""
+    import weasyprint
+
+    from briefing.render.actual_text import install_actual_text
+
+    install_actual_text()  # extracted Khmer text equals the source (see source/khmer.py)
+    LOG.info("%s: rendering %s", shown, name)
+    fetcher = project_fetcher(project)
+    limit = time_limit_for(len(html))
+    try:
+        with _collect_weasyprint_warnings() as collector, time_limit(limit):
+            source = weasyprint.HTML(
+                string=html, base_url=base.resolve().as_uri() + "/", url_fetcher=fetcher
+            )
+            document = source.render()
+            _neutralise(document)
+            pdf = document.write_pdf(pdf_tags=tagged, attachments=None)
+    except TimeLimitExceeded:
+        raise BriefingError.at(shown, None, (
+            f"{name}: laying out took longer than {limit or 0:.0f} s and was stopped; look "
+            f"for a very large table, or extreme sizes in the project's styles/ and "
+            f"templates/ (the limit is set with {TIME_LIMIT_ENV}=seconds)")) from None
+    except BriefingError:
+        raise
+    except Exception as exc:
+        LOG.debug("%s: WeasyPrint failed on the %s", shown, name, exc_info=True)
+        raise BriefingError.at(shown, None, (
+            f"{name}: could not be laid out ({type(exc).__name__}: {exc}); look for extreme "
+            f"sizes in the project's styles/ and templates/")) from exc
+    if fetcher.refused:
+        raise BriefingError(Problem(shown, None, f"{name}: {message}")
+                            for message in dict.fromkeys(fetcher.refused))
+    link_texts: tuple[tuple[str, ...], ...] = ()
+    if tagged:
+        link_texts = texts_of_links(source.etree_element, document.pages)
+    sizes = tuple((p.width * PX_TO_PT, p.height * PX_TO_PT) for p in document.pages)
+    anchors: dict[str, Anchor] = {}
+    for index, page in enumerate(document.pages):
+        height = page.height * PX_TO_PT
+        for anchor, (x, y, *_) in page.anchors.items():
+            anchors.setdefault(anchor, Anchor(index, x * PX_TO_PT, height - y * PX_TO_PT))
+    warnings = tuple(
+        Problem(shown, None, f"{name}: {message}", "warning") for message in collector.messages
+    )
+    return RenderedPart(name=name, pdf=pdf, page_sizes=sizes, anchors=anchors, warnings=warnings,
+                        link_texts=link_texts)
+
+
+def texts_of_links(root: Any, pages: Sequence[Any]) -> tuple[tuple[str, ...], ...]:
+    """The text of each page's link annotations, in the order WeasyPrint writes them.
+
+    WeasyPrint gives a tagged link annotation its target (`#fn-3`, a URL) as /Contents, which a
+    screen reader reads out; the link's own words are what it should read. The annotations of
+    a page are its `links` that are internal (to an anchor that exists) or external, in order
+    (weasyprint/pdf/anchors.py); each is given the text of its <a> element, or its aria-label.
+    """
+    parents = {child: parent for parent in root.iter() for child in parent}
+    anchors = {name for page in pages for name in page.anchors}
+    texts: list[tuple[str, ...]] = []
+    for page in pages:
+        own: list[str] = []
+        for kind, target, _, box in page.links:
+            if kind == "internal" and target not in anchors:
+                continue
+            if kind in ("internal", "external"):
+                own.append(_link_text(getattr(box, "element", None), parents) or str(target))
+        texts.append(tuple(own))
+    return tuple(texts)
+
+
+def _link_text(element: Any, parents: dict[Any, Any]) -> str:
+    while element is not None and str(element.tag).rsplit("}", 1)[-1] != "a":
+        element = parents.get(element)
+    if element is None:
+        return ""
+    label = " ".join(str(element.get("aria-label") or "").split())
+    return label or " ".join("".join(element.itertext()).split())

@@ -1,0 +1,36 @@
+"""The source stage in one call: a file on disk becomes a composed document, or every problem.
+
+load (YAML with lines) -> validate (the model) -> limits -> compose (Markdown, notes numbered)
+-> translation pairing. Nothing here imports WeasyPrint or pypdf: it is all `check` needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from briefing.errors import BriefingError, shown_path
+from briefing.source.limits import content_problems
+from briefing.source.load import load
+from briefing.source.markdown import Composed, compose
+from briefing.source.model import validate
+from briefing.source.translations import translation_problems
+
+
+def prepare(path: Path, project: Path, *, pdf_ua: bool = False) -> Composed:
+    """Load, validate and parse one document: everything short of rendering. `pdf_ua` adds
+    what tagged PDFs need of the content (images with alternative text: accessible.py)."""
+    shown = shown_path(path)
+    loaded = load(path, shown)
+    document = validate(loaded, project, shown)
+    too_big = content_problems(document)  # before any layout: see source/limits.py
+    if too_big:
+        raise BriefingError(too_big)
+    if pdf_ua:
+        from briefing.source.accessible import compose_accessible
+
+        composed = compose_accessible(document)
+    else:
+        composed = compose(document)
+    paired = translation_problems(document, project)
+    return replace(composed, warnings=composed.warnings + tuple(paired)) if paired else composed
