@@ -58,7 +58,7 @@ def discover(project: Path) -> list[Path]:
     """
     documents = sorted(p for p in (project / "content").glob("*.yaml") if _visible_file(p))
     packs = sorted(p for p in (project / "content" / "packs").glob("*.yaml")
-                   if _visible_file(p) and _maybe_pack(p))
+                   if _visible_file(p) and _maybe_pack(p, project))
     return documents + packs
 
 
@@ -66,13 +66,24 @@ def _visible_file(path: Path) -> bool:
     return path.is_file() and not path.name.startswith(".")
 
 
-def _maybe_pack(path: Path) -> bool:
+def _maybe_pack(path: Path, project: Path) -> bool:
     """A pack, or a broken file in packs/: its problems are reported when it is checked or
     built, and never stop the other documents from being found."""
     try:
-        return is_pack(load(path, shown_path(path)))
+        return is_pack(load(path, shown_path(path), project=project))
     except BriefingError:
         return True
+
+
+def _writes_a_pack(path: Path, project: Path) -> bool:
+    """Whether the file's outputs go under `packs/` (a file that cannot be read is built, and
+    reported, as whatever its folder says)."""
+    if path.parent.name == "packs":
+        return True
+    try:
+        return is_pack(load(path, shown_path(path), project=project))
+    except BriefingError:
+        return False
 
 
 def check(
@@ -95,7 +106,7 @@ def check(
 def check_path(path: Path, project: Path, *, pdf_ua: bool = False) -> tuple[Problem, ...]:
     """The warnings of one document or pack; its errors raise BriefingError."""
     shown = shown_path(path)
-    loaded = load(path, shown)
+    loaded = load(path, shown, project=project)
     if is_pack(loaded):
         validate_pack(loaded, project, shown)
         return loaded.warnings
@@ -139,7 +150,7 @@ def build(
     documents = list(paths) if paths else discover(project)
     if not documents:
         raise BriefingError.at(project / "content", None, "no documents (*.yaml) to build")
-    clashes = _name_clashes(documents)
+    clashes = _name_clashes(documents, project)
     parallel = executor is not None or jobs > 1
     job_list, failed = plan([p for p in documents if p not in clashes], project=project,
                             out_dir=out_dir, options=options,
@@ -160,15 +171,17 @@ def build(
     return BuildResult(outputs, tuple(failures))
 
 
-def _name_clashes(documents: Sequence[Path]) -> dict[Path, BriefingError]:
+def _name_clashes(documents: Sequence[Path], project: Path) -> dict[Path, BriefingError]:
     """Output names come from file names made safe (`a b.yaml` and `a-b.yaml` both give
     `a-b`), and case-insensitive disks fold case: a later file would overwrite an earlier
-    one's PDF, so it fails instead. Packs write under `packs/`, a namespace of their own."""
+    one's PDF, so it fails instead. Packs write under `packs/`, a namespace of their own,
+    wherever the pack file is (`content/x.yaml` and `content/packs/x.yaml` both write
+    `packs/x.pdf`)."""
     taken: dict[tuple[str, bool], Path] = {}
     clashes: dict[Path, BriefingError] = {}
     for path in documents:
         name = safe_name(path.stem)
-        key = (name.casefold(), path.parent.name == "packs")
+        key = (name.casefold(), _writes_a_pack(path, project))
         if key in taken and taken[key].resolve() != path.resolve():
             clashes[path] = BriefingError.at(
                 shown_path(path), None, f"its output name `{name}` is already used by "

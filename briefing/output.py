@@ -14,6 +14,17 @@ def safe_name(stem: str) -> str:
     return cleaned or "document"
 
 
+#: what makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection")
+FORMULA_LEADERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def spreadsheet_cell(text: str) -> str:
+    """A CSV field a spreadsheet shows as text: one that begins like a formula gets a leading
+    apostrophe (`=HYPERLINK(...)` would otherwise run when the file is opened), as OWASP
+    advises; the csv module quotes it and doubles any quote inside."""
+    return f"'{text}" if text.startswith(FORMULA_LEADERS) else text
+
+
 def write_atomic(target: Path, data: bytes) -> None:
     """Readers see the old file or the new one, never half of one; failures leave no temp file.
 

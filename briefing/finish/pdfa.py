@@ -110,7 +110,7 @@ def pack_sources(pack: Pack, project: Path) -> tuple[Source, ...]:
         name = source_name(item.path, project)
         if name not in seen:
             seen.add(name)
-            sources.append(Source(name, load(item.path, name).source))
+            sources.append(Source(name, load(item.path, name, project=project).source))
     return tuple(sources)
 
 

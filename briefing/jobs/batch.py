@@ -73,7 +73,7 @@ def run_job(job: Job) -> JobResult:
                                  options=job.options)
             return JobResult(job, tuple(outputs), seconds=time.perf_counter() - started)
         shown = shown_path(job.path)
-        pack = validate_pack(load(job.path, shown), job.project, shown)
+        pack = validate_pack(load(job.path, shown, project=job.project), job.project, shown)
         copies = build_pack(pack, project=job.project, out_dir=job.out_dir,
                             options=job.options, shared=job.shared, indexes=job.recipients)
         each = (time.perf_counter() - started) / max(len(copies), 1)
@@ -109,7 +109,7 @@ def plan(paths: Sequence[Path], *, project: Path, out_dir: Path, options: BuildO
             continue
         try:
             shown = shown_path(path)
-            loaded = load(path, shown)
+            loaded = load(path, shown, project=project)
             if not is_pack(loaded):
                 jobs.append(job)
                 continue
@@ -199,7 +199,7 @@ def build_path(
     """A document gives one output; a pack one, or one per recipient."""
     options = options or BuildOptions()
     shown = shown_path(path)
-    loaded = load(path, shown)
+    loaded = load(path, shown, project=project)
     if not is_pack(loaded):
         return [build_document(path, project=project, out_dir=out_dir, options=options)]
 

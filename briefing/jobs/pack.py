@@ -37,7 +37,7 @@ from briefing.finish import finish
 from briefing.finish.pdfa import pack_sources
 from briefing.jobs.document import source_date
 from briefing.options import BuildOptions
-from briefing.output import safe_name, write_atomic
+from briefing.output import safe_name, spreadsheet_cell, write_atomic
 from briefing.render.html import (
     PAPERS,
     FolioPage,
@@ -412,6 +412,7 @@ def write_manifest(path: Path, copies: Sequence[PackCopy]) -> None:
     writer.writerow(["recipient", "organisation", "email", "file", "size"])
     for copy in copies:
         assert copy.recipient is not None
-        writer.writerow([copy.recipient.name, copy.recipient.organisation or "",
-                         copy.recipient.email or "", copy.pdf.name, copy.size])
+        writer.writerow([spreadsheet_cell(text) for text in (
+            copy.recipient.name, copy.recipient.organisation or "",
+            copy.recipient.email or "", copy.pdf.name)] + [copy.size])
     write_atomic(path, buffer.getvalue().encode("utf-8"))

