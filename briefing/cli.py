@@ -253,25 +253,8 @@ def extract(pdf: Path, out_dir: Path, force: bool) -> None:
         click.echo(_display(path))
 
 
-class Terminated(SystemExit):
-    """SIGTERM (or SIGHUP) as an exception: like Ctrl-C, it unwinds the build, so a temporary
-    output file is removed (output.py) and the previous PDF stays as it was. Exit status is
-    128 + the signal's number, as a shell reports a process killed by it."""
-
-
-def _terminate_as_exception() -> None:
-    import signal
-
-    def on_signal(signum: int, frame: object) -> None:
-        signal.signal(signum, signal.SIG_DFL)  # a second signal kills at once
-        raise Terminated(128 + signum)
-
-    for name in ("SIGTERM", "SIGHUP"):
-        number = getattr(signal, name, None)
-        if number is not None and signal.getsignal(number) == signal.SIG_DFL:
-            signal.signal(number, on_signal)
-
-
 def main() -> None:
-    _terminate_as_exception()
+    from briefing.output import terminate_as_exception
+
+    terminate_as_exception()
     cli(prog_name="briefing")

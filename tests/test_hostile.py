@@ -319,3 +319,130 @@ def test_two_packs_named_alike_clash(project: Path) -> None:
     assert_refused(result, "content/packs/x.yaml: ", "output name `x` is already used by "
                    "content/x.yaml")
     assert result.stdout.count("packs/x.pdf") == 1, result.stdout
+
+
+# --- 3. a document's PDF and HTML are committed together -------------------------------------
+
+def test_a_failed_write_of_the_html_keeps_the_previous_pdf(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full disk while the HTML is written (its fsync fails, as on a full tmpfs): the new
+    PDF is not renamed into place either, and the message names the file."""
+    before = build_once(project)
+    (project / "content" / "doc.yaml").write_text(GOOD.replace("A small", "A new"),
+                                                  encoding="utf-8")
+    real_fsync = os.fsync
+
+    def full_disk(fd: int) -> None:
+        if os.readlink(f"/proc/self/fd/{fd}").endswith(".tmp") and \
+                ".doc.html." in os.readlink(f"/proc/self/fd/{fd}"):
+            raise OSError(28, "No space left on device")
+        real_fsync(fd)
+
+    if not Path("/proc/self/fd").is_dir():
+        pytest.skip("needs /proc")
+    monkeypatch.setattr(os, "fsync", full_disk)
+    result = cli_run(project, "build", "-j", "1")
+    assert_refused(result, "out/doc.html: ", "cannot write: No space left on device")
+    assert "output::" not in result.stderr
+    assert outputs(project) == before
+    assert [p.name for p in (project / "out").iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_real_size_limit_keeps_the_previous_outputs(project: Path) -> None:
+    """No patching: the console script with a file size limit (RLIMIT_FSIZE) lower than the
+    new PDF: it exits 1 naming the file, and both previous outputs stay."""
+    import resource
+    import signal
+    import sys
+
+    before = build_once(project)
+    (project / "content" / "doc.yaml").write_text(GOOD.replace("A small", "A new"),
+                                                  encoding="utf-8")
+    limit = min(len(b) for b in before.values()) // 2
+
+    def small_files() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit is EFBIG
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    exe = str(Path(sys.executable).parent / "briefing")
+    result = subprocess.run([exe, "build", "-j", "1"], cwd=project, capture_output=True,
+                            text=True, timeout=120, preexec_fn=small_files)
+    assert result.returncode == 1, result.stderr
+    assert "out/doc." in result.stderr and "cannot write: File too large" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert outputs(project) == before
+
+
+# --- 13. long file names ---------------------------------------------------------------------
+
+def test_a_240_character_file_name_builds(project: Path) -> None:
+    name = "n" * 240
+    (project / "content" / f"{name}.yaml").write_text(GOOD, encoding="utf-8")
+    result = cli_run(project, "build", "-j", "1", f"content/{name}.yaml")
+    assert result.exit_code == 0, result.output
+    assert sorted(outputs(project)) == [f"{name}.html", f"{name}.pdf"]
+
+
+def test_a_longer_name_is_shortened_to_fit(project: Path) -> None:
+    name = "n" * 250
+    (project / "content" / f"{name}.yaml").write_text(GOOD, encoding="utf-8")
+    result = cli_run(project, "build", "-j", "1", f"content/{name}.yaml")
+    assert result.exit_code == 0, result.output
+    assert sorted(outputs(project)) == [f"{'n' * 240}.html", f"{'n' * 240}.pdf"]
+
+
+def test_temporary_names_fit_in_255_bytes(tmp_path: Path) -> None:
+    from briefing.output import temp_name
+
+    for name in ("a" * 255, "é" * 127 + ".pdf", "short.pdf"):
+        temp = temp_name(tmp_path / name)
+        assert len(os.fsencode(temp.name)) <= 255
+        assert temp.name.startswith(".") and temp.name.endswith(".tmp")
+
+
+# --- 4. SIGTERM with -j 2 --------------------------------------------------------------------
+
+def test_sigterm_with_two_workers_stops_them_and_renames_nothing(tmp_path: Path) -> None:
+    """Both workers are laying out a long document when the CLI gets SIGTERM: it exits 143
+    at once (the bound below is generous; waiting for the jobs took 13-30 s), the workers are
+    gone, and neither job renames its output over the previous one afterwards."""
+    import signal
+    import sys
+    import time
+
+    questions = "\n".join(
+        f"      - question: Question {n}?\n        answer: {'An answer of some length. ' * 30}"
+        for n in range(80))
+    long = "title: Long\nsections:\n  - title: All\n    questions:\n" + questions + "\n"
+    root = write_project(tmp_path / "project", {"content/one.yaml": long,
+                                                "content/two.yaml": long})
+    (root / "out").mkdir()
+    previous = {name: f"previous {name}".encode() for name in
+                ("one.pdf", "one.html", "two.pdf", "two.html")}
+    for name, data in previous.items():
+        (root / "out" / name).write_bytes(data)
+    exe = str(Path(sys.executable).parent / "briefing")
+    child = subprocess.Popen([exe, "build", "-j", "2"], cwd=root, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    children = Path(f"/proc/{child.pid}/task/{child.pid}/children")
+    try:
+        deadline = time.monotonic() + 60
+        while len(children.read_text().split()) < 2:  # both workers started
+            assert time.monotonic() < deadline and child.poll() is None
+            time.sleep(0.05)
+        workers = [int(pid) for pid in children.read_text().split()]
+        time.sleep(2)  # they are importing and laying out
+        child.terminate()
+        _, stderr = child.communicate(timeout=20)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 128 + signal.SIGTERM, stderr
+    assert "Traceback" not in stderr
+    time.sleep(1)
+    for pid in workers:
+        assert not Path(f"/proc/{pid}").exists() or \
+            Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+    assert outputs(root) == previous
+    assert [p.name for p in (root / "out").iterdir() if p.name.startswith(".")] == []

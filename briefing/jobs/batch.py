@@ -177,8 +177,11 @@ def local_executor(workers: int) -> Executor:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
+    from briefing.output import terminate_as_exception
+
     return ProcessPoolExecutor(max_workers=workers,
-                               mp_context=multiprocessing.get_context("spawn"))
+                               mp_context=multiprocessing.get_context("spawn"),
+                               initializer=terminate_as_exception)
 
 
 def dask_executor(scheduler: str) -> Executor:

@@ -18,7 +18,7 @@ from briefing.finish import finish
 from briefing.finish.pdfa import document_sources
 from briefing.jobs.outputs import Output, fail_if_strict
 from briefing.options import BuildOptions
-from briefing.output import safe_name, write_atomic
+from briefing.output import safe_name, write_together
 from briefing.render.html import (
     PAPERS,
     FolioPage,
@@ -62,8 +62,7 @@ def build_document(
     sources = document_sources(composed.document, project) if options.pdf_a else ()
     pdf, pages = finish(merged.pdf, options, shown_path(pdf_path), starts=merged.starts,
                                 sources=sources)
-    write_atomic(pdf_path, pdf)
-    write_atomic(html_path, html)
+    write_together([(pdf_path, pdf), (html_path, html)])  # both or neither
     return Output(
         source=path,
         pdf=pdf_path,
