@@ -236,14 +236,11 @@ def check(files: tuple[str, ...], strict: bool, fmt: str, pdf_ua: bool = False) 
 @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
 def extract(pdf: Path, out_dir: Path, force: bool) -> None:
     """Write the YAML sources embedded in a `--pdf-a` PDF back out, byte for byte."""
-    from briefing.finish.pdfa import embedded_sources, write_sources
+    from briefing.finish.pdfa import embedded_sources, read_archival_pdf, write_sources
 
     shown = printable(str(pdf))
     try:
-        try:
-            data = pdf.read_bytes()
-        except OSError as exc:
-            raise BriefingError.at(shown, None, f"cannot read: {exc.strerror or exc}") from None
+        data = read_archival_pdf(pdf, shown)
         written = write_sources(embedded_sources(data, shown), out_dir, shown=shown,
                                 force=force)
     except BriefingError as error:

@@ -446,3 +446,146 @@ def test_sigterm_with_two_workers_stops_them_and_renames_nothing(tmp_path: Path)
             Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
     assert outputs(root) == previous
     assert [p.name for p in (root / "out").iterdir() if p.name.startswith(".")] == []
+
+
+# --- 5 and 6. extract: regular files only, streamed with caps, nothing written before a failure
+
+def _archival(sources: dict[str, bytes]) -> bytes:
+    from pypdf import PdfWriter
+
+    from briefing.finish.pdfa import Source, archival
+
+    writer = PdfWriter()
+    writer.add_blank_page(200, 200)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return archival(buffer.getvalue(), sources=[Source(n, d) for n, d in sources.items()],
+                    shown="x.pdf")
+
+
+def _zeros_deflated(size: int) -> bytes:
+    """`size` zero bytes deflated, made a megabyte at a time (never all in memory)."""
+    import zlib
+
+    deflater = zlib.compressobj(9)
+    chunk = bytes(1024 * 1024)
+    parts = [deflater.compress(chunk) for _ in range(size // len(chunk))]
+    return b"".join(parts) + deflater.flush()
+
+
+def _bombed(count: int, size: int) -> bytes:
+    """An archival PDF whose `count` embedded sources each inflate to `size` bytes."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import NameObject, NumberObject
+
+    pdf = _archival({f"content/s{n}.yaml": b"a: 1\n" for n in range(count)})
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    bomb = _zeros_deflated(size)
+    for obj in writer._objects:
+        if obj is not None and hasattr(obj, "get") and obj.get("/Type") == "/EmbeddedFile":
+            obj._data = bomb
+            obj[NameObject("/Length")] = NumberObject(len(bomb))
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def run_measured(args: list[str], cwd: Path, timeout: float = 120) -> tuple[int, str, int]:
+    """The console script; its exit status, stderr and peak memory (KB, from wait4)."""
+    import sys
+    import time
+
+    exe = str(Path(sys.executable).parent / "briefing")
+    child = subprocess.Popen([exe, *args], cwd=cwd, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE)
+    deadline = time.monotonic() + timeout
+    while True:
+        pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.monotonic() > deadline:
+            child.kill()
+            raise AssertionError(f"{args} still running after {timeout} s")
+        time.sleep(0.05)
+    assert child.stderr is not None
+    stderr = child.stderr.read().decode()
+    child.returncode = 0  # reaped above
+    return os.waitstatus_to_exitcode(status), stderr, usage.ru_maxrss
+
+
+@pytest.mark.parametrize("kind", ["zero", "fifo"])
+def test_extract_reads_only_regular_files_without_blocking(tmp_path: Path, kind: str) -> None:
+    target = tmp_path / "x.pdf"
+    if kind == "zero":
+        target.symlink_to("/dev/zero")
+    else:
+        os.mkfifo(target)
+    status, stderr, _ = run_measured(["extract", "x.pdf", "--out", "out"], tmp_path)
+    assert status == 1, stderr
+    assert stderr.startswith("x.pdf: ") and "Traceback" not in stderr, stderr
+    assert "not a regular file" in stderr or "cannot read" in stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("count", "size", "message"), [
+    (1, 1024 * 1024 * 1024, "is larger than 8 MB, the most a source can be"),   # a 1 GB bomb
+    (30, 70 * 1024 * 1024, "is larger than 8 MB"),                               # 2.1 GB in all
+    (40, 7 * 1024 * 1024, "larger than 256 MB in all"),                          # each fits
+])
+def test_extract_streams_embedded_files_with_caps(
+        tmp_path: Path, count: int, size: int, message: str) -> None:
+    (tmp_path / "x.pdf").write_bytes(_bombed(count, size))
+    status, stderr, peak_kb = run_measured(["extract", "x.pdf", "--out", "out"], tmp_path)
+    assert status == 1, stderr
+    assert stderr.startswith("x.pdf: ") and message in stderr, stderr
+    assert "Traceback" not in stderr
+    assert peak_kb < 600 * 1024, f"{peak_kb // 1024} MB"
+    assert not (tmp_path / "out").exists()
+
+
+def test_extract_handles_pypdf_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pypdf's own LimitReachedError (not a PdfReadError) is a message, not a traceback."""
+    import pypdf
+    from pypdf.errors import LimitReachedError
+
+    def limited(*args: object, **kwargs: object) -> None:
+        raise LimitReachedError("Limit reached while decompressing")
+
+    (tmp_path / "x.pdf").write_bytes(_archival({"content/a.yaml": b"a: 1\n"}))
+    monkeypatch.setattr(pypdf, "PdfReader", limited)
+    result = cli_run(tmp_path, "extract", "x.pdf", "--out", "out")
+    assert_refused(result, "x.pdf: ", "is not a readable PDF: Limit reached")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("names", "message"), [
+    (["content/ok.yaml", "content/" + "n" * 256 + ".yaml"], "longer than 255 bytes"),
+    (["content/a", "content/a/b.yaml"], "to be a file and a folder"),
+    (["content/a/b.yaml", "content/a"], "to be a file and a folder"),
+])
+def test_extract_writes_nothing_before_a_failure(
+        tmp_path: Path, names: list[str], message: str) -> None:
+    (tmp_path / "x.pdf").write_bytes(_archival({n: b"a: 1\n" for n in names}))
+    result = cli_run(tmp_path, "extract", "x.pdf", "--out", "out")
+    assert_refused(result, "x.pdf: ", message)
+    assert not [p for p in tmp_path.rglob("*") if p.is_file() and p.name != "x.pdf"]
+
+
+def test_extract_a_file_in_place_of_a_folder_writes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "x.pdf").write_bytes(_archival({"content/ok.yaml": b"a: 1\n",
+                                                "content/a/b.yaml": b"b: 1\n"}))
+    (tmp_path / "out" / "content").mkdir(parents=True)
+    (tmp_path / "out" / "content" / "a").write_text("in the way", encoding="utf-8")
+    result = cli_run(tmp_path, "extract", "x.pdf", "--out", "out")
+    assert_refused(result, "x.pdf: ", "exists and is not a folder")
+    assert not (tmp_path / "out" / "content" / "ok.yaml").exists()
+
+
+def test_extract_still_round_trips(tmp_path: Path) -> None:
+    """The control: a well-formed archival file gives back its sources byte for byte."""
+    sources = {"content/a.yaml": b"a: 1\n", "content/packs/p.yaml": b"items: []\n",
+               "content/" + "n" * 245 + ".yaml": b"long: 1\n"}  # its temp name is shortened
+    (tmp_path / "x.pdf").write_bytes(_archival(sources))
+    result = cli_run(tmp_path, "extract", "x.pdf", "--out", "out")
+    assert result.exit_code == 0, result.output
+    assert {n: (tmp_path / "out" / n).read_bytes() for n in sources} == sources
