@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -77,7 +77,8 @@ def _project(files: list[Path]) -> Path:
               help="Accessible PDF/UA-1: tagged, one structure tree (not booklet/handout).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Outputs built in parallel (default: the number of cores).")
-@click.option("--scheduler", metavar="ADDRESS",
+@click.option("--scheduler", metavar="ADDRESS", callback=lambda ctx, param, value:
+              _scheduler_address(value),
               help="Run the batch on a Dask cluster, e.g. tcp://host:8786 (briefing[dask]).")
 @click.pass_context
 def build(ctx: click.Context, files: tuple[str, ...], out_dir: Path | None, paper: str,
@@ -86,7 +87,7 @@ def build(ctx: click.Context, files: tuple[str, ...], out_dir: Path | None, pape
           pdf_ua: bool = False) -> None:
     """Build FILES (default: every document and pack in content/) into PDF and HTML."""
     from briefing import api
-    from briefing.jobs.batch import JobResult, dask_executor
+    from briefing.jobs.batch import JobResult
 
     if pdf_ua:
         from briefing.source.accessible import profile_problem
@@ -104,7 +105,7 @@ def build(ctx: click.Context, files: tuple[str, ...], out_dir: Path | None, pape
         progress.advance(result)
 
     try:
-        executor = dask_executor(scheduler) if scheduler else None
+        executor = _connect(scheduler) if scheduler else None
         with progress:
             result = api.build(
                 paths or None, project=project, out_dir=out_dir, paper=paper, strict=strict,
@@ -128,6 +129,47 @@ def build(ctx: click.Context, files: tuple[str, ...], out_dir: Path | None, pape
         click.echo(f"{len(result.outputs)} built, {len(result.failures)} failed: {names}",
                    err=True)
         sys.exit(1)
+
+
+#: the address schemes Dask's distributed knows
+_SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx", "inproc")
+
+
+def _usage_error(message: str) -> NoReturn:
+    """A usage error as one line (exit 2), without click's usage banner."""
+    click.echo(f"briefing: {printable(message)}", err=True)
+    sys.exit(2)
+
+
+def _scheduler_address(value: str | None) -> str | None:
+    """`--scheduler`: `[scheme://]host:port`, checked before anything is built."""
+    if value is None:
+        return None
+    scheme, sep, rest = value.strip().partition("://")
+    if not sep:
+        scheme, rest = "tcp", value.strip()
+    if scheme.lower() not in _SCHEDULER_SCHEMES:
+        _usage_error(f"--scheduler {value}: unknown address scheme `{scheme}` (use "
+                     f"{', '.join(s + '://' for s in _SCHEDULER_SCHEMES)}), e.g. "
+                     "tcp://host:8786")
+    if scheme.lower() != "inproc":
+        host, colon, port = rest.rstrip("/").rpartition(":")
+        if not colon or not host.strip("[]") or not port.isdigit() \
+                or not 0 < int(port) < 65536:
+            _usage_error(f"--scheduler {value}: needs a host and a port, e.g. tcp://host:8786")
+    return value
+
+
+def _connect(scheduler: str) -> Any:
+    """The Dask executor, or a one-line usage error when the scheduler cannot be reached."""
+    from briefing.jobs.batch import dask_executor
+
+    try:
+        return dask_executor(scheduler)
+    except BriefingError:
+        raise
+    except (OSError, ValueError, TimeoutError) as exc:
+        _usage_error(f"--scheduler {scheduler}: cannot connect: {exc}")
 
 
 class _Progress:

@@ -589,3 +589,74 @@ def test_extract_still_round_trips(tmp_path: Path) -> None:
     result = cli_run(tmp_path, "extract", "x.pdf", "--out", "out")
     assert result.exit_code == 0, result.output
     assert {n: (tmp_path / "out" / n).read_bytes() for n in sources} == sources
+
+
+# --- 11. --scheduler addresses are usage errors ----------------------------------------------
+
+@pytest.mark.parametrize(("address", "message"), [
+    ("garbage://x", "unknown address scheme `garbage`"),
+    ("tcp://127.0.0.1", "needs a host and a port"),
+    ("127.0.0.1:99999", "needs a host and a port"),
+    ("tcp://:8786", "needs a host and a port"),
+])
+def test_a_bad_scheduler_address_is_a_usage_error(project: Path, address: str,
+                                                  message: str) -> None:
+    result = cli_run(project, "build", "--scheduler", address)
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"briefing: --scheduler {address}: "), lines
+    assert message in lines[0]
+    assert files_in(project / "out") == []
+
+
+def test_a_scheduler_nobody_listens_on_is_a_usage_error(project: Path) -> None:
+    pytest.importorskip("distributed")
+    import socket
+
+    with socket.socket() as free:  # a port that was free a moment ago: nothing listens
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    result = cli_run(project, "build", "--scheduler", f"tcp://127.0.0.1:{port}")
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and "cannot connect" in lines[0], lines
+    assert files_in(project / "out") == []
+
+
+# --- 12. dates -------------------------------------------------------------------------------
+
+def test_the_year_one_is_written_zero_padded(project: Path) -> None:
+    from pypdf import PdfReader
+
+    from briefing.finish.pdfa import parse_xmp_date, xmp_date
+
+    (project / "content" / "doc.yaml").write_text("date: 0001-01-01\n" + GOOD,
+                                                  encoding="utf-8")
+    result = cli_run(project, "build", "-j", "1", "--pdf-a")
+    assert result.exit_code == 0, result.output
+    info = PdfReader(project / "out" / "doc.pdf").metadata
+    assert info is not None
+    assert info["/CreationDate"] == info["/ModDate"] == "D:00010101000000Z"
+    assert parse_xmp_date(xmp_date(info["/CreationDate"])).year == 1
+    subprocess.run(["qpdf", "--check", str(project / "out" / "doc.pdf")], check=True,
+                   capture_output=True)
+
+
+@pytest.mark.parametrize("epoch", ["253402300800", "99999999999999999999"])
+def test_source_date_epoch_past_9999_is_refused(project: Path, monkeypatch: pytest.MonkeyPatch,
+                                                epoch: str) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+    result = cli_run(project, "build", "-j", "1")
+    assert_refused(result, "SOURCE_DATE_EPOCH: ", "after the year 9999")
+    assert files_in(project / "out") == []
+
+
+def test_source_date_epoch_at_the_end_of_9999_builds(project: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from pypdf import PdfReader
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "253402300799")
+    result = cli_run(project, "build", "-j", "1", "--pdf-a")
+    assert result.exit_code == 0, result.output
+    info = PdfReader(project / "out" / "doc.pdf").metadata
+    assert info is not None and info["/CreationDate"] == "D:99991231235959Z"

@@ -252,7 +252,11 @@ def _outline(
 
 
 def pdf_date(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).strftime("D:%Y%m%d%H%M%SZ")
+    """`D:YYYYMMDDHHmmSSZ` in UTC. Formatted by hand: strftime's %Y is not zero-padded on
+    glibc (year 1 gave `D:10101...`, read back as 1010)."""
+    utc = moment.astimezone(dt.UTC) if moment.tzinfo is not None else moment
+    return (f"D:{utc.year:04d}{utc.month:02d}{utc.day:02d}{utc.hour:02d}{utc.minute:02d}"
+            f"{utc.second:02d}Z")
 
 
 def _metadata(writer: PdfWriter, metadata: Metadata) -> None:

@@ -150,10 +150,18 @@ def outline(composed: Composed) -> list[OutlineEntry]:
 
 
 def source_date(content_date: dt.date | None) -> dt.datetime | None:
-    """SOURCE_DATE_EPOCH when set, else the content's own date; never the clock."""
+    """SOURCE_DATE_EPOCH when set, else the content's own date; never the clock. An epoch past
+    the year 9999 (the last a PDF or XMP date can hold) is refused."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch and epoch.strip().isdigit():
-        return dt.datetime.fromtimestamp(int(epoch), dt.UTC)
+        try:
+            moment = dt.datetime.fromtimestamp(int(epoch), dt.UTC)
+        except (OverflowError, ValueError, OSError):
+            moment = None
+        if moment is None or moment.year > 9999:
+            raise BriefingError.at("SOURCE_DATE_EPOCH", None, f"{epoch.strip()[:40]} is after "
+                                   "the year 9999, the last a PDF date can hold")
+        return moment
     if content_date is not None:
         return dt.datetime.combine(content_date, dt.time(0, 0), dt.UTC)
     return None
