@@ -19,7 +19,7 @@ import pytest
 
 from briefing import api
 from briefing.errors import BriefingError
-from briefing.jobs.document import build_document
+from briefing.jobs.pipeline import build_document
 from briefing.render import timelimit
 from briefing.render.pdf import render_pdf
 from briefing.render.timelimit import TimeLimitExceeded, time_limit
