@@ -183,3 +183,71 @@ def test_a_template_mistake_names_the_template_and_line(
     assert "internal error" not in result.stderr and "Traceback" not in result.stderr
     assert "content/doc.yaml" not in result.stderr.split(expected)[0].splitlines()[-1:]
     assert not list((project / "out").glob("*.pdf"))
+
+
+def test_a_body_override_without_the_outline_anchors_names_the_template(tmp_path: Path) -> None:
+    body = "<html><body>\n{% for s in doc.sections %}<h2>{{ s.title }}</h2>{% endfor %}\n" \
+           "</body></html>\n"
+    project = write_project(tmp_path / "p", {"content/doc.yaml": DOC,
+                                             "templates/body.html.j2": body})
+    result = run_briefing("build", "content/doc.yaml", cwd=project)
+    assert result.returncode == 1
+    assert "templates/body.html.j2: the outline needs elements with the ids" in result.stderr
+    assert 'id="s-' in result.stderr or 'id="q-' in result.stderr
+    assert "internal error" not in result.stderr and "AssemblyError" not in result.stderr
+    assert not list((project / "out").glob("*.pdf"))
+
+
+# --- 5. each file read and parsed once; the planner lays nothing out -----------------------
+
+def test_each_file_is_parsed_once_and_the_planner_lays_nothing_out(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    import briefing
+    from briefing.jobs import batch, parts
+    from briefing.options import BuildOptions
+    from briefing.source import load as loading
+
+    project = pack_project(tmp_path / "p", "alpha", UNUSED_NOTE.replace(
+        "footnotes:\n  never: Defined, never called.\n", ""), recipients=True)
+    parsed: list[str] = []
+    rendered: list[str] = []
+    real_parse, real_render = loading.parse_with_warnings, parts.render_pdf
+
+    def parse(text: str, shown: str) -> object:
+        parsed.append(shown)
+        return real_parse(text, shown)
+
+    def render(html: str, **kwargs: object) -> object:
+        rendered.append(str(kwargs["name"]))
+        return real_render(html, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(loading, "parse_with_warnings", parse)
+    monkeypatch.setattr(parts, "render_pdf", render)
+    monkeypatch.chdir(project)
+    pack = project / "content" / "packs" / "pack.yaml"
+    jobs, _ = batch.plan([pack], project=project, out_dir=project / "out",
+                         options=BuildOptions(strict=True), workers=2)
+    assert [job.path for job in jobs] == [pack]
+    assert parsed == [] and rendered == []  # planning reads and renders nothing
+    with ThreadPoolExecutor(2) as pool:  # in this process, so the spies see the workers
+        result = briefing.build([pack], project=project, strict=True, jobs=2, executor=pool)
+    assert result.ok, result.failures
+    assert sorted(parsed) == ["content/alpha.yaml", "content/packs/pack.yaml",
+                              "content/packs/people.yaml"]
+    assert rendered.count("item-1 body") == 1 and rendered.count("covers") == 1
+    assert len(list((project / "out" / "packs" / "pack").glob("*.pdf"))) == 3
+    assert (project / "out" / "packs" / "pack" / "manifest.csv").read_text().count("\n") == 4
+
+
+def test_verbose_logs_one_line_per_stage_in_order(tmp_path: Path) -> None:
+    from briefing.jobs.pipeline import STAGES
+
+    project = pack_project(tmp_path / "p", "alpha", DOC)
+    for target in ("content/alpha.yaml", "content/packs/pack.yaml"):
+        result = run_briefing("-v", "build", target, cwd=project)
+        assert result.returncode == 0, result.stderr
+        logged = [line.split(": ")[2].split(" (")[0] for line in result.stderr.splitlines()
+                  if line.startswith(f"briefing: {target}: ") and line.endswith(" s)")]
+        assert logged == [stage.name for stage in STAGES]
