@@ -136,7 +136,7 @@ def build(
     that carry their YAML sources (see finish/pdfa.py).
     """
     from briefing.jobs.batch import local_executor, plan, run
-    from briefing.jobs.document import source_date
+    from briefing.jobs.parts import source_date
     from briefing.options import check_profile
 
     source_date(None)  # a SOURCE_DATE_EPOCH no PDF can hold fails once, before any job
