@@ -135,7 +135,7 @@ def build(
     is how many chunks a pack's recipients are split into. `pdf_a` makes PDF/A-3b files
     that carry their YAML sources (see finish/pdfa.py).
     """
-    from briefing.jobs.batch import local_executor, plan, run
+    from briefing.jobs.batch import local_executor, plan, run, stop_workers
     from briefing.jobs.parts import source_date
     from briefing.options import check_profile
 
@@ -161,10 +161,11 @@ def build(
     own = (local_executor(min(jobs, len(job_list)))
            if executor is None and jobs > 1 and len(job_list) > 1 else None)
     try:
-        results = run(job_list, own or executor, on_result)
+        results = run(job_list, own or executor, on_result,
+                      restart=(lambda: local_executor(min(jobs, len(job_list)))) if own else None)
     except BaseException:  # Ctrl-C, SIGTERM: queued jobs are dropped, running ones stopped
         if own is not None:
-            _stop_workers(own)
+            stop_workers(own)
         raise
     if own is not None:
         own.shutdown()
@@ -172,27 +173,6 @@ def build(
     failures = [(path, error) for path, error in clashes.items()]
     failures += [(r.job.path, BriefingError(r.problems)) for r in [*failed, *results] if r.failed]
     return BuildResult(outputs, tuple(failures))
-
-
-def _stop_workers(executor: Executor, grace: float = 1.5) -> None:
-    """Stop a local process pool now: queued jobs are cancelled and each worker is sent
-    SIGTERM, which unwinds its job (its temporary files are removed and nothing more is
-    renamed into place: output.terminate_as_exception); one still alive after `grace` seconds
-    is killed. Waiting for running jobs to finish took 13 to 30 s, and they then replaced the
-    previous outputs after the signal."""
-    import time
-
-    processes = list((getattr(executor, "_processes", None) or {}).values())
-    executor.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        if process.is_alive():
-            process.terminate()
-    deadline = time.monotonic() + grace
-    for process in processes:
-        process.join(max(deadline - time.monotonic(), 0))
-        if process.is_alive():
-            process.kill()
-            process.join(1)
 
 
 def _name_clashes(documents: Sequence[Path], project: Path) -> dict[Path, BriefingError]:

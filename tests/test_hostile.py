@@ -660,3 +660,55 @@ def test_source_date_epoch_at_the_end_of_9999_builds(project: Path,
     assert result.exit_code == 0, result.output
     info = PdfReader(project / "out" / "doc.pdf").metadata
     assert info is not None and info["/CreationDate"] == "D:99991231235959Z"
+
+
+# --- 7. a dying worker ------------------------------------------------------------------------
+
+def test_a_killed_worker_fails_its_job_and_the_others_are_built(tmp_path: Path) -> None:
+    """`kill -9` of one of two workers while both lay out a document (a third is queued): the
+    job it ran is reported as failed, the other two are built (in a new pool), the summary is
+    printed, exit 1, no traceback and no temporary file."""
+    import signal
+    import sys
+    import time
+
+    questions = "\n".join(
+        f"      - question: Question {n}?\n        answer: {'An answer of some length. ' * 30}"
+        for n in range(60))
+    long = "title: Long\nsections:\n  - title: All\n    questions:\n" + questions + "\n"
+    root = write_project(tmp_path / "project", {f"content/{name}.yaml": long
+                                                for name in ("one", "two", "three")})
+    exe = str(Path(sys.executable).parent / "briefing")
+    child = subprocess.Popen([exe, "build", "-j", "2"], cwd=root, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    children = Path(f"/proc/{child.pid}/task/{child.pid}/children")
+
+    def workers() -> list[int]:
+        pids = [int(p) for p in children.read_text().split()]
+        return [p for p in pids if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()]
+
+    try:
+        deadline = time.monotonic() + 60
+        while len(workers()) < 2:
+            assert time.monotonic() < deadline and child.poll() is None
+            time.sleep(0.05)
+        time.sleep(3)  # both are laying out their document
+        os.kill(workers()[0], signal.SIGKILL)
+        stdout, stderr = child.communicate(timeout=600)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 1, stderr
+    assert "Traceback" not in stderr and "BrokenProcessPool" not in stderr, stderr
+    died = [line for line in stderr.splitlines() if "worker process building it died" in line]
+    assert len(died) == 1, stderr
+    failed = died[0].split(":")[0]
+    built = sorted(p.name for p in (root / "out").glob("*.pdf"))
+    assert len(built) == 2 and f"{Path(failed).stem}.pdf" not in built, (built, stderr)
+    for name in built:
+        assert f"out/{name}" in stdout  # the summary
+        subprocess.run(["qpdf", "--check", str(root / "out" / name)], check=True,
+                       capture_output=True)
+    assert "2 built, 1 failed" in stderr
+    assert [p.name for p in (root / "out").iterdir() if p.name.startswith(".")] == []
