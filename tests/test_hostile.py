@@ -530,7 +530,7 @@ def test_extract_reads_only_regular_files_without_blocking(tmp_path: Path, kind:
 @pytest.mark.parametrize(("count", "size", "message"), [
     (1, 1024 * 1024 * 1024, "is larger than 8 MB, the most a source can be"),   # a 1 GB bomb
     (30, 70 * 1024 * 1024, "is larger than 8 MB"),                               # 2.1 GB in all
-    (40, 7 * 1024 * 1024, "larger than 256 MB in all"),                          # each fits
+    (40, 7 * 1024 * 1024, "larger than 128 MB in all"),                          # each fits
 ])
 def test_extract_streams_embedded_files_with_caps(
         tmp_path: Path, count: int, size: int, message: str) -> None:

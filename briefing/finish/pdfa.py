@@ -505,7 +505,7 @@ def _metadata_stream(packet: bytes) -> PdfObject:
 #: an embedded source is a content file, which is never larger than this (source/load.py)
 MAX_EXTRACTED_FILE_BYTES = MAX_SOURCE_BYTES
 #: all embedded sources together, and how many there may be
-MAX_EXTRACTED_TOTAL_BYTES = 256 * 1024 * 1024
+MAX_EXTRACTED_TOTAL_BYTES = 128 * 1024 * 1024
 MAX_EXTRACTED_FILES = 10_000
 
 
