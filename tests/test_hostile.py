@@ -712,3 +712,69 @@ def test_a_killed_worker_fails_its_job_and_the_others_are_built(tmp_path: Path) 
                        capture_output=True)
     assert "2 built, 1 failed" in stderr
     assert [p.name for p in (root / "out").iterdir() if p.name.startswith(".")] == []
+
+
+# --- 8. many recipients: covers in bounded batches ---------------------------------------------
+
+MANY_PACK = """\
+title: Many
+classification: Restricted
+items:
+  - document: ../doc.yaml
+recipients: people.csv
+personalise_footer: true
+"""
+
+
+def test_covers_are_laid_out_in_bounded_batches(project: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Eight recipients, three covers a run: three runs of at most three covers (and of stamps),
+    each copy with its own recipient on its cover and its footer; the same bytes when the
+    copies are written in chunks by two workers (threads here, so the batch size holds)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pypdf import PdfReader
+
+    from briefing import api
+    from briefing.jobs import pack as jobs_pack
+    from briefing.jobs import parts
+
+    monkeypatch.setattr(jobs_pack, "COVERS_PER_RUN", 3)
+    from briefing.jobs import batch
+
+    monkeypatch.setattr(batch, "COVERS_PER_RUN", 3)
+    runs: list[tuple[str, int]] = []
+    real = parts.render_pdf
+
+    def counting(html: str, **kwargs: object) -> object:
+        part = real(html, **kwargs)  # type: ignore[arg-type]
+        runs.append((str(kwargs["name"]), part.page_count))
+        return part
+
+    monkeypatch.setattr(parts, "render_pdf", counting)
+    people = "name\n" + "".join(f"Person {n:02d}\n" for n in range(8))
+    (project / "content" / "packs").mkdir()
+    (project / "content" / "packs" / "people.csv").write_text(people, encoding="utf-8")
+    (project / "content" / "packs" / "many.yaml").write_text(MANY_PACK, encoding="utf-8")
+    pack_file = project / "content" / "packs" / "many.yaml"
+    result = api.build([pack_file], project=project, jobs=1)
+    assert result.ok, result.failures
+    covers = [pages for name, pages in runs if name == "covers"]
+    stamps = [pages for name, pages in runs if name == "stamps"]
+    assert covers == [3, 3, 2] and stamps == [3, 3, 2], runs
+    folder = project / "out" / "packs" / "many"
+    inline = {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    assert len(inline) == 9  # eight copies and the manifest
+    for n in range(8):
+        reader = PdfReader(folder / f"person-{n:02d}.pdf")
+        assert f"Prepared for Person {n:02d}" in reader.pages[0].extract_text()
+        assert f"Prepared for Person {n:02d}" in reader.pages[-1].extract_text()
+    rows = list(csv.reader((folder / "manifest.csv").read_text(encoding="utf-8").splitlines()))
+    assert [r[0] for r in rows[1:]] == [f"Person {n:02d}" for n in range(8)]
+
+    for p in folder.iterdir():
+        p.unlink()
+    with ThreadPoolExecutor(2) as threads:
+        result = api.build([pack_file], project=project, jobs=2, executor=threads)
+    assert result.ok, result.failures
+    assert {p.name: p.read_bytes() for p in sorted(folder.iterdir())} == inline

@@ -24,7 +24,7 @@ from typing import Any
 
 from briefing.errors import BriefingError, Problem, shown_path
 from briefing.jobs.outputs import Output
-from briefing.jobs.pack import PackCopy, manifest_file, write_manifest
+from briefing.jobs.pack import COVERS_PER_RUN, PackCopy, manifest_file, write_manifest
 from briefing.jobs.pipeline import (
     LAYOUT_STAGES,
     WRITE_STAGES,
@@ -113,7 +113,9 @@ def plan(paths: Sequence[Path], *, project: Path, out_dir: Path, options: BuildO
 
 
 def _chunks(count: int, workers: int) -> Iterator[tuple[int, ...]]:
-    size = -(-count // workers)
+    """Recipients split among workers; past one batch of covers, one chunk per batch (its
+    covers are laid out by the worker that writes it, see pack.COVERS_PER_RUN)."""
+    size = -(-count // workers) if count <= COVERS_PER_RUN else COVERS_PER_RUN
     for start in range(0, count, size):
         yield tuple(range(start, min(start + size, count)))
 

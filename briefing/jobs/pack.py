@@ -90,12 +90,21 @@ class SharedPack:
     parts: tuple[Placed, ...]
     headers: tuple[str, ...]
     outline: tuple[OutlineEntry, ...]
+    #: the covers of the first COVERS_PER_RUN copies (later ones: write_copies, per batch)
     covers: tuple[Placed, ...] = ()
-    #: per copy, what is stamped on its numbered pages (see render_folios)
+    #: per copy of the first batch, what is stamped on its numbered pages (see render_folios)
     overlays: tuple[tuple[Placed, ...], ...] = ()
+    #: the running header and footer, the same for every copy
+    folio: Placed | None = None
+    paper: Paper | None = None
     #: what rendering found (characters no font has, unreadable images), at their documents
     warnings: tuple[Problem, ...] = ()
 
+
+#: recipients whose covers (and "Prepared for" stamps) one WeasyPrint run lays out: a fixed
+#: batch by recipient index, so a copy's bytes never depend on `-j` or on who wrote it, and a
+#: run's time and memory are bounded (10,000 covers in one run never finished)
+COVERS_PER_RUN = 100
 
 #: which pack template lays out the part that holds an anchor, by the anchor's prefix
 PACK_TEMPLATES = {"notes": "pack_notes.html.j2", "contents": "pack_contents.html.j2",
@@ -156,9 +165,11 @@ def lay_out_pack(pack: Pack, composed: dict[int, Composed], renderer: Renderer,
     check_outline_anchors(parts, outline, PACK_TEMPLATES, theme)
     shared = SharedPack(pack, tuple(parts), tuple(headers), outline)
     recipients: list[Recipient | None] = list(pack.recipients) or [None]
-    covers = render_covers(pack, recipients, renderer, paper)
-    folios = render_folios(shared, covers, recipients, renderer)
+    first = recipients[:COVERS_PER_RUN]
+    covers = render_covers(pack, first, renderer, paper)
+    folios = render_folios(shared, covers, first, renderer)
     return replace(shared, covers=tuple(covers), overlays=tuple(tuple(o) for o in folios),
+                   folio=folios[0][0], paper=paper,
                    warnings=renderer.warnings())
 
 
@@ -265,9 +276,23 @@ def render_covers(pack: Pack, recipients: Sequence[Recipient | None], renderer: 
     return placed
 
 
+def cover_batch(shared: SharedPack, batch: int, renderer: Renderer
+                ) -> tuple[list[Placed], list[list[Placed]]]:
+    """The covers and overlays of recipients `batch * COVERS_PER_RUN` onwards (at most
+    COVERS_PER_RUN of them), laid out when their copies are written: a batch's WeasyPrint run
+    is bounded, and memory stays flat however many recipients there are."""
+    if batch == 0:
+        return list(shared.covers), [list(o) for o in shared.overlays]
+    assert shared.paper is not None
+    everyone: list[Recipient | None] = list(shared.pack.recipients) or [None]
+    some = everyone[batch * COVERS_PER_RUN:(batch + 1) * COVERS_PER_RUN]
+    covers = render_covers(shared.pack, some, renderer, shared.paper)
+    return covers, render_folios(shared, covers, some, renderer, folio=shared.folio)
+
+
 def render_folios(shared: SharedPack, covers: Sequence[Placed],
                   recipients: Sequence[Recipient | None],
-                  renderer: Renderer) -> list[list[Placed]]:
+                  renderer: Renderer, folio: Placed | None = None) -> list[list[Placed]]:
     """Each copy's overlays: the running header and footer, the same for every copy, and with
     `personalise_footer` a "Prepared for" stamp, one small page per recipient, stamped on every
     numbered page of that recipient's copy. Two WeasyPrint runs, however many recipients."""
@@ -276,7 +301,8 @@ def render_folios(shared: SharedPack, covers: Sequence[Placed],
     numbers = page_numbers([*covers[:1], *shared.parts])[covers[0].page_count:]
     pages = folio_pages(sizes, numbers, shared.headers, pack.classification)
     base, shown = pack.path.parent, pack.shown
-    folio = Placed(renderer.folio(pages, pack.lang, base=base, shown=shown), "folio")
+    if folio is None:
+        folio = Placed(renderer.folio(pages, pack.lang, base=base, shown=shown), "folio")
     if not pack.personalise_footer or list(recipients) == [None]:
         return [[folio] for _ in recipients]
     width, height = sizes[0]
@@ -318,10 +344,18 @@ def write_copies(shared: SharedPack, *, project: Path, out_dir: Path, options: B
     copies: list[PackCopy] = []
     outline = (OutlineEntry("Cover", "cover", "cover-0"), *shared.outline)
     sources = pack_sources(pack, project) if options.pdf_a else ()
+    renderer: Renderer | None = None
+    batch, covers, overlays = -1, list(shared.covers), [list(o) for o in shared.overlays]
     for index in chosen:
-        recipient, cover = everyone[index], shared.covers[index]
+        if index // COVERS_PER_RUN != batch:
+            from briefing.render.theme import theme_for
+
+            batch = index // COVERS_PER_RUN
+            renderer = renderer or Renderer(project, theme_for(project), tagged=options.pdf_ua)
+            covers, overlays = cover_batch(shared, batch, renderer)
+        recipient, cover = everyone[index], covers[index % COVERS_PER_RUN]
         pdf = assemble([cover, *shared.parts], outline, copy_metadata(pack, recipient),
-                       shared.overlays[index], cache)
+                       overlays[index % COVERS_PER_RUN], cache)
         pdf, pages = finish(pdf, options, shown_path(targets[index]),
                             starts=item_starts(cover, shared), sources=sources)
         write_atomic(targets[index], pdf)
