@@ -158,11 +158,14 @@ def build(
     job_list, failed = plan([p for p in documents if p not in clashes], project=project,
                             out_dir=out_dir, options=options,
                             workers=max(jobs, 1) if parallel else 1)
-    own = (local_executor(min(jobs, len(job_list)))
-           if executor is None and jobs > 1 and len(job_list) > 1 else None)
+    # one pack alone still gets workers: its recipients' copies are split among them
+    splits = len(job_list) == 1 and _writes_a_pack(job_list[0].path, project)
+    own = (local_executor(jobs if splits else min(jobs, len(job_list)))
+           if executor is None and jobs > 1 and (len(job_list) > 1 or splits) else None)
     try:
+        size = jobs if splits else min(jobs, len(job_list))
         results = run(job_list, own or executor, on_result,
-                      restart=(lambda: local_executor(min(jobs, len(job_list)))) if own else None)
+                      restart=(lambda: local_executor(size)) if own else None)
     except BaseException:  # Ctrl-C, SIGTERM: queued jobs are dropped, running ones stopped
         if own is not None:
             stop_workers(own)

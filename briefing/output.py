@@ -7,9 +7,11 @@ import os
 import re
 import secrets
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from briefing.errors import BriefingError, shown_path
 
@@ -129,10 +131,26 @@ def terminate_as_exception() -> None:
         signal.signal(signum, signal.SIG_DFL)  # a second signal kills at once
         raise Terminated(128 + signum)
 
+    previous_hook = sys.unraisablehook
+
+    def unraisable(hook: Any) -> None:
+        """A signal that arrived while a finaliser (`__del__`) ran raised Terminated there,
+        where Python prints and ignores it: send it again a moment later (from a thread, so
+        the handler runs back in the interrupted code, not in this hook), to unwind the build."""
+        if isinstance(hook.exc_value, Terminated) and isinstance(hook.exc_value.code, int):
+            signum = hook.exc_value.code - 128
+            signal.signal(signum, on_signal)
+            resend = threading.Timer(0.05, os.kill, (os.getpid(), signum))
+            resend.daemon = True
+            resend.start()
+            return
+        previous_hook(hook)
+
     for name in ("SIGTERM", "SIGHUP"):
         number = getattr(signal, name, None)
         if number is not None and signal.getsignal(number) == signal.SIG_DFL:
             signal.signal(number, on_signal)
+            sys.unraisablehook = unraisable
 
 
 _HELD = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")

@@ -778,3 +778,28 @@ def test_covers_are_laid_out_in_bounded_batches(project: Path,
         result = api.build([pack_file], project=project, jobs=2, executor=threads)
     assert result.ok, result.failures
     assert {p.name: p.read_bytes() for p in sorted(folder.iterdir())} == inline
+
+
+def test_sigterm_during_a_finaliser_still_stops_the_process(tmp_path: Path) -> None:
+    """SIGTERM while a `__del__` runs (WeasyPrint's font configuration has one) raises
+    Terminated there, where Python would print and ignore it; it is sent again instead, so the
+    process still unwinds and exits 143, with nothing on stderr."""
+    import sys
+
+    script = (
+        "import os, signal, time\n"
+        "from briefing.output import terminate_as_exception\n"
+        "terminate_as_exception()\n"
+        "class Finalised:\n"
+        "    def __del__(self):\n"
+        "        os.kill(os.getpid(), signal.SIGTERM)\n"
+        "        time.sleep(0.2)\n"
+        "thing = Finalised()\n"
+        "del thing\n"
+        "time.sleep(30)\n"
+        "print('not stopped')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=60, cwd=tmp_path)
+    assert result.returncode == 143, result.stderr
+    assert result.stderr == "" and "not stopped" not in result.stdout
