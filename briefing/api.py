@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ from briefing.errors import BriefingError, Problem, shown_path
 from briefing.jobs.outputs import Output
 from briefing.options import BuildOptions
 from briefing.output import safe_name
-from briefing.source.load import load
+from briefing.source.load import load, read_content_file
 from briefing.source.pack import is_pack, validate_pack
 from briefing.source.prepare import prepare
 
@@ -78,12 +79,7 @@ def _maybe_pack(path: Path, project: Path) -> bool:
 def _writes_a_pack(path: Path, project: Path) -> bool:
     """Whether the file's outputs go under `packs/` (a file that cannot be read is built, and
     reported, as whatever its folder says)."""
-    if path.parent.name == "packs":
-        return True
-    try:
-        return is_pack(load(path, shown_path(path), project=project))
-    except BriefingError:
-        return False
+    return path.parent.name == "packs" or _looks_like(path, project, _PACK_KEY)
 
 
 def check(
@@ -159,7 +155,7 @@ def build(
                             out_dir=out_dir, options=options,
                             workers=max(jobs, 1) if parallel else 1)
     # one pack alone still gets workers: its recipients' copies are split among them
-    splits = len(job_list) == 1 and _writes_a_pack(job_list[0].path, project)
+    splits = len(job_list) == 1 and _copies(job_list[0].path, project) > 1
     own = (local_executor(jobs if splits else min(jobs, len(job_list)))
            if executor is None and jobs > 1 and (len(job_list) > 1 or splits) else None)
     try:
@@ -176,6 +172,26 @@ def build(
     failures = [(path, error) for path, error in clashes.items()]
     failures += [(r.job.path, BriefingError(r.problems)) for r in [*failed, *results] if r.failed]
     return BuildResult(outputs, tuple(failures))
+
+
+#: a pack's top-level `items:` and a `recipients:` that names a file: found in the raw text,
+#: so deciding how to run a build parses nothing (each file is parsed once, by its job)
+_PACK_KEY = re.compile(rb"^items[ \t]*:", re.MULTILINE)
+_RECIPIENTS_KEY = re.compile(rb"^recipients[ \t]*:[ \t]*(?![~#]|null\b|\r?$)\S", re.MULTILINE)
+
+
+def _looks_like(path: Path, project: Path, key: re.Pattern[bytes]) -> bool:
+    try:
+        return bool(key.search(read_content_file(path, shown_path(path), project)))
+    except BriefingError:
+        return False
+
+
+def _copies(path: Path, project: Path) -> int:
+    """2 for a pack that names a recipients list (it is split among workers), else 0."""
+    if _looks_like(path, project, _PACK_KEY) and _looks_like(path, project, _RECIPIENTS_KEY):
+        return 2
+    return 0
 
 
 def _name_clashes(documents: Sequence[Path], project: Path) -> dict[Path, BriefingError]:
