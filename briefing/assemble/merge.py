@@ -27,6 +27,7 @@ from pypdf.generic import (
     TextStringObject,
 )
 
+from briefing.assemble.pdfio import link_target, open_pdf
 from briefing.assemble.tags import PartPages, is_tagged, merge_structure
 from briefing.render.pdf import Anchor, RenderedPart
 from briefing.source.markdown import XREF_SCHEME
@@ -60,18 +61,18 @@ class Placed:
         return [self.part.page_sizes[i] for i in self.page_indexes]
 
 
-#: Parsed parts by id(part), for callers that assemble many copies from the same parts.
-ReaderCache = dict[int, tuple[RenderedPart, PdfReader]]
+#: Parsed parts by their bytes, for callers that assemble many copies from the same parts:
+#: every recipient's cover is a view of one rendered file, so it is parsed once, not per copy.
+ReaderCache = dict[bytes, PdfReader]
 
 
 def _reader(part: RenderedPart, cache: ReaderCache | None) -> PdfReader:
     if cache is None:
-        return PdfReader(io.BytesIO(part.pdf))
-    found = cache.get(id(part))
-    if found is None or found[0] is not part:
-        found = (part, PdfReader(io.BytesIO(part.pdf)))
-        cache[id(part)] = found
-    return found[1]
+        return open_pdf(part.pdf)
+    found = cache.get(part.pdf)  # bytes cache their hash: a lookup costs one comparison
+    if found is None:
+        found = cache[part.pdf] = open_pdf(part.pdf)
+    return found
 
 
 @dataclass(frozen=True)
@@ -185,22 +186,16 @@ def _rewrite_links(writer: PdfWriter, index: int, namespace: str, destination: o
             continue
         target: str | None = None
         target_namespace = namespace
-        dest = annot.get("/Dest")
-        action = annot.get("/A")
-        if isinstance(dest, (str, bytes)):
-            target = dest.decode() if isinstance(dest, bytes) else str(dest)
-        elif action is not None:
-            action = action.get_object()
-            uri = action.get("/URI")
-            if action.get("/S") == "/URI" and uri is not None and str(uri).startswith(
-                f"{XREF_SCHEME}:"
-            ):
-                target = str(uri)[len(XREF_SCHEME) + 1:]
-                if "/" in target:  # `x-briefing:namespace/anchor`: another document of a pack
-                    target_namespace, target = target.split("/", 1)
-            elif action.get("/S") == "/GoTo" and isinstance(action.get("/D"), (str, bytes)):
-                d = action["/D"]
-                target = d.decode() if isinstance(d, bytes) else str(d)
+        found = link_target(annot)
+        if found is None:
+            continue
+        kind, value = found
+        if kind == "dest" and isinstance(value, (str, bytes)):
+            target = value.decode() if isinstance(value, bytes) else str(value)
+        elif kind == "uri" and str(value).startswith(f"{XREF_SCHEME}:"):
+            target = str(value)[len(XREF_SCHEME) + 1:]
+            if "/" in target:  # `x-briefing:namespace/anchor`: another document of a pack
+                target_namespace, target = target.split("/", 1)
         if target is None:
             continue
         annot[NameObject("/Dest")] = destination(target_namespace, target)  # type: ignore[operator]

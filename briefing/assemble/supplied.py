@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from briefing.assemble.pdfio import open_pdf
 from briefing.errors import BriefingError
 from briefing.render.pdf import Anchor, RenderedPart
 from briefing.render.timelimit import TimeLimitExceeded, time_limit
@@ -109,11 +110,11 @@ def clean_pdf(data: bytes, shown: str, what: str) -> CleanPdf:
 
 
 def _clean(data: bytes, shown: str, what: str) -> CleanPdf:
-    from pypdf import PdfReader, PdfWriter
+    from pypdf import PdfWriter
 
     if not data.lstrip()[:5].startswith(b"%PDF-") and b"%PDF-" not in data[:1024]:
         raise BriefingError.at(shown, None, f"{what} is not a PDF file (no %PDF- header)")
-    reader = PdfReader(io.BytesIO(data), strict=False)
+    reader = open_pdf(data, strict=False)
     if reader.is_encrypted and not reader.decrypt(""):
         raise BriefingError.at(shown, None, f"{what} PDF is protected by a password; save "
                                f"it without one (a permissions-only password is fine)")
@@ -139,7 +140,7 @@ def _clean(data: bytes, shown: str, what: str) -> CleanPdf:
     buffer = io.BytesIO()
     clean.write(buffer)
     pdf = buffer.getvalue()
-    if len(PdfReader(io.BytesIO(pdf)).pages) != count:
+    if len(open_pdf(pdf).pages) != count:
         raise BriefingError.at(shown, None, f"{what} PDF lost pages when cleaned")
     return CleanPdf(pdf, tuple(sizes))
 
