@@ -125,14 +125,14 @@ def build(
     that carry their YAML sources (see finish/pdfa.py).
     """
     from briefing.jobs.batch import local_executor, plan, run
-    from briefing.options import check_profile
+    from briefing.options import as_paper, as_profile
 
-    check_profile(profile)
+    checked_profile, checked_paper = as_profile(profile), as_paper(paper)
     if pdf_ua:
         from briefing.source.accessible import check_profile as check_tagged_profile
 
         check_tagged_profile(profile)
-    options = BuildOptions(paper=paper, strict=strict, profile=profile, pdf_a=pdf_a,
+    options = BuildOptions(paper=checked_paper, strict=strict, profile=checked_profile, pdf_a=pdf_a,
                            pdf_ua=pdf_ua, email_budget=email_budget or BuildOptions.email_budget)
     project = project or find_project()
     out_dir = out_dir or project / "out"
