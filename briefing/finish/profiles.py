@@ -17,9 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from briefing.errors import BriefingError
-from briefing.finish.impose import booklet, n_up
 from briefing.finish.optimise import budget_message, optimise_for_screen, size_report
-from briefing.finish.prepress import pad_for_duplex, print_marks
 from briefing.options import EMAIL_BUDGET, check_profile
 from briefing.render.html import PAPERS
 
@@ -50,9 +48,13 @@ def apply_profile(pdf: bytes, profile: str, *, shown: str, paper: str = "a4",
             raise BriefingError.at(shown, None, budget_message(
                 None, len(out), options.budget, size_report(out)))
         return out
-    if profile == "print":
+    if profile == "print":  # each profile imports only what it uses
+        from briefing.finish.prepress import pad_for_duplex, print_marks
+
         return print_marks(pad_for_duplex(pdf, list(starts or options.starts)),
                            bleed_mm=options.bleed_mm)
+    from briefing.finish.impose import booklet, n_up
+
     if profile == "booklet":
         return booklet(pdf, PAPERS["a4"])
     return n_up(pdf, options.handout_pages, PAPERS.get(paper, PAPERS["a4"]))

@@ -32,7 +32,6 @@ from briefing.assemble.merge import (
 from briefing.assemble.supplied import supplied_pdf
 from briefing.errors import BriefingError, Problem, shown_path
 from briefing.finish import finish
-from briefing.finish.pdfa import pack_sources
 from briefing.jobs.parts import (
     Renderer,
     check_outline_anchors,
@@ -317,7 +316,12 @@ def write_copies(shared: SharedPack, *, project: Path, out_dir: Path, options: B
     cache: ReaderCache = {}
     copies: list[PackCopy] = []
     outline = (OutlineEntry("Cover", "cover", "cover-0"), *shared.outline)
-    sources = pack_sources(pack, project) if options.pdf_a else ()
+    if options.pdf_a:
+        from briefing.finish.pdfa import pack_sources
+
+        sources = pack_sources(pack, project)
+    else:
+        sources = ()
     for index in chosen:
         recipient, cover = everyone[index], shared.covers[index]
         pdf = assemble([cover, *shared.parts], outline, copy_metadata(pack, recipient),
