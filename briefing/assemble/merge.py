@@ -22,12 +22,13 @@ from pypdf.generic import (
     DictionaryObject,
     Fit,
     FloatObject,
+    IndirectObject,
     NameObject,
     NullObject,
     TextStringObject,
 )
 
-from briefing.assemble.pdfio import link_target, open_pdf
+from briefing.assemble.pdfio import link_target, open_pdf, page_as_form, stamp
 from briefing.assemble.tags import PartPages, is_tagged, merge_structure
 from briefing.render.pdf import Anchor, RenderedPart
 from briefing.source.markdown import XREF_SCHEME
@@ -147,7 +148,8 @@ def assemble(
 
     numbers = page_numbers(parts)
     readers = [_reader(placed.part, cache) for placed in parts]
-    if any(is_tagged(reader) for reader in readers):  # --pdf-ua: one tree for the merged file
+    tagged = any(is_tagged(reader) for reader in readers)
+    if tagged:  # --pdf-ua: one tree for the merged file
         titles = {anchors[(e.namespace, e.anchor)][0]: e.title for e in reversed(outline)
                   if (e.namespace, e.anchor) in anchors}
         merge_structure(writer, [
@@ -157,14 +159,19 @@ def assemble(
             for placed, start, reader in zip(parts, starts, readers, strict=True)
         ], lang=metadata.lang, title=metadata.title)
     numbered = [i for i, n in enumerate(numbers) if n is not None]
-    for overlay in overlays:
+    # a tagged file's running header is a pagination artifact, from its page's point of view
+    marked = b"/Artifact <</Type /Pagination>> BDC" if tagged else b""
+    for number, overlay in enumerate(overlays):
         overlay_reader = _reader(overlay.part, cache)
         if len(numbered) != overlay.page_count:
             raise AssemblyError(f"{overlay.part.name}: one page per numbered page expected")
+        forms: dict[int, tuple[str, IndirectObject]] = {}  # a stamp used on many pages: once
         for index, overlay_index in zip(numbered, overlay.page_indexes, strict=True):
-            writer.pages[index].merge_page(overlay_reader.pages[overlay_index])
-    for index in numbered if overlays else ():
-        writer.pages[index].compress_content_streams()  # merge_page leaves them uncompressed
+            if overlay_index not in forms:
+                forms[overlay_index] = (f"/BriefingOverlay{number}p{overlay_index}",
+                                        page_as_form(writer, overlay_reader.pages[overlay_index]))
+            name, form = forms[overlay_index]
+            stamp(writer, writer.pages[index], name, form, marked)
 
     _page_labels(writer, parts, starts, numbers)
     _outline(writer, outline, anchors)

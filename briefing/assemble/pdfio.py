@@ -21,6 +21,7 @@ from pypdf.generic import (
     ByteStringObject,
     DecodedStreamObject,
     DictionaryObject,
+    FloatObject,
     IndirectObject,
     NameObject,
     PdfObject,
@@ -217,3 +218,29 @@ def metadata_stream(writer: PdfWriter, packet: bytes) -> IndirectObject:
     stream[NameObject("/Type")] = NameObject("/Metadata")
     stream[NameObject("/Subtype")] = NameObject("/XML")
     return writer._add_object(stream)
+
+
+def page_as_form(writer: PdfWriter, page: PageObject) -> IndirectObject:
+    """A page of another file as a Form XObject in `writer`: drawn with one `Do`, it costs a
+    reference, where merging the page would parse and rewrite both content streams."""
+    contents = page.get_contents()
+    data = contents.get_data() if contents is not None else b""
+    box = page.mediabox
+    extra: dict[str, PdfObject] = {
+        "/Type": NameObject("/XObject"),
+        "/Subtype": NameObject("/Form"),
+        "/BBox": ArrayObject(FloatObject(v) for v in (box.left, box.bottom, box.right, box.top)),
+    }
+    resources = page.get("/Resources")
+    if resources is not None:
+        extra["/Resources"] = cast(PdfObject, resources.get_object()).clone(writer)
+    return add_stream(writer, data, extra)
+
+
+def stamp(writer: PdfWriter, page: PageObject, name: str, form: IndirectObject,
+          marked: bytes = b"") -> None:
+    """Draw the Form XObject `form` over the page, as resource `name`; `marked` wraps the
+    drawing in marked content (`/Artifact <<...>> BDC`, for a tagged file's running header)."""
+    resource_dict(page_resources(page), "/XObject")[NameObject(name)] = form
+    draw = b"q " + name.encode() + b" Do Q"
+    append_content(writer, page, marked + b"\n" + draw + b"\nEMC\n" if marked else draw)
