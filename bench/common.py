@@ -35,12 +35,21 @@ def best_of(n: int, args: list[str], cwd: Path, env: dict[str, str] | None = Non
 def cpu_of(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, float]:
     """CPU seconds (user + system, from wait4: the child and the children it waited for, so
     `-j 2` workers count) and peak resident MB of one run of `args`."""
+    cpu, _, peak = run_once(args, cwd, env)
+    return cpu, peak
+
+
+def run_once(args: list[str], cwd: Path, env: dict[str, str] | None = None
+             ) -> tuple[float, float, float]:
+    """CPU seconds, wall seconds and peak resident MB (the largest process) of one run."""
+    started = time.perf_counter()
     child = subprocess.Popen(args, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                              env={**os.environ, **(env or {})})
     _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status):
         raise SystemExit(f"{args} failed: {child.stderr.read().decode() if child.stderr else ''}")
-    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    return usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss / 1024
 
 
 def interleaved(commands: dict[str, list[str]], pairs: int, cwd: Path,

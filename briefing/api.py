@@ -15,7 +15,7 @@ from briefing.options import BuildOptions
 from briefing.output import safe_name
 from briefing.source.load import load
 from briefing.source.pack import is_pack, validate_pack
-from briefing.source.prepare import prepare
+from briefing.source.prepare import prepare, prepare_loaded
 
 if TYPE_CHECKING:
     from briefing.jobs.batch import JobResult
@@ -93,13 +93,25 @@ def check(
 
 
 def check_path(path: Path, project: Path, *, pdf_ua: bool = False) -> tuple[Problem, ...]:
-    """The warnings of one document or pack; its errors raise BriefingError."""
+    """The warnings of one document or pack; its errors raise BriefingError. A pack is
+    checked with its documents, as its build composes them (an image a document names is
+    looked for beside that document)."""
     shown = shown_path(path)
     loaded = load(path, shown)
-    if is_pack(loaded):
-        validate_pack(loaded, project, shown)
-        return loaded.warnings
-    return prepare(path, project, pdf_ua=pdf_ua).warnings
+    if not is_pack(loaded):
+        return prepare_loaded(loaded, project, shown, pdf_ua=pdf_ua).warnings
+    pack = validate_pack(loaded, project, shown)
+    warnings: list[Problem] = list(loaded.warnings)
+    errors: list[Problem] = []
+    for item in pack.items:
+        if item.kind == "document":
+            try:
+                warnings.extend(prepare(item.path, project, pdf_ua=pdf_ua).warnings)
+            except BriefingError as error:
+                errors.extend(error.problems)
+    if errors:
+        raise BriefingError(dict.fromkeys([*errors, *warnings]))
+    return tuple(dict.fromkeys(warnings))
 
 
 def build(
