@@ -37,13 +37,15 @@ class ProfileOptions:
 
 def apply_profile(pdf: bytes, profile: str, *, shown: str, paper: str = "a4",
                   options: ProfileOptions | None = None,
-                  starts: Sequence[int] | None = None) -> bytes:
+                  starts: Sequence[int] | None = None, optimised: bool = False) -> bytes:
     """Turn a built PDF into what `profile` asks for. `shown` names the output in errors
-    (the e-mail budget's message)."""
+    (the e-mail budget's message). `optimised`: its images were already optimised for the
+    screen, part by part (`optimise_parts`), so only the budget is left to check."""
     check_profile(profile)
     options = options or ProfileOptions()
     if profile in ("screen", "email"):
-        out = optimise_for_screen(pdf, dpi=options.dpi, jpeg_quality=options.jpeg_quality)
+        out = pdf if optimised else optimise_for_screen(pdf, dpi=options.dpi,
+                                                        jpeg_quality=options.jpeg_quality)
         if profile == "email" and len(out) > options.budget:
             raise BriefingError.at(shown, None, budget_message(
                 None, len(out), options.budget, size_report(out)))

@@ -24,6 +24,7 @@ from briefing.jobs.pack import PackCopy, manifest_file, write_manifest
 from briefing.jobs.pipeline import (
     LAYOUT_STAGES,
     WRITE_STAGES,
+    Prepared,
     Rendered,
     Request,
     Written,
@@ -76,7 +77,9 @@ def run_job(job: Job) -> JobResult:
             rendered: Rendered = run_stages(job.request, LAYOUT_STAGES)
             shared = rendered.shared
             if shared is not None and job.split > 1 and len(shared.pack.recipients) > 1:
-                chunks = tuple(replace(job, rendered=rendered, recipients=chunk)
+                # the chunks only write: they get the laid-out pack, not its composed sources
+                light = replace(rendered, prepared=Prepared(rendered.request))
+                chunks = tuple(replace(job, rendered=light, recipients=chunk)
                                for chunk in _chunks(len(shared.pack.recipients), job.split))
                 return JobResult(job, seconds=time.perf_counter() - started, chunks=chunks)
             written = run_stages(rendered, WRITE_STAGES)
