@@ -326,7 +326,7 @@ def _send_summary(report: Any) -> str:
     widths = [max(len(printable(r[i])) for r in rows) for i in range(4)]
     lines = ["  ".join(f"{printable(r[i]):<{widths[i]}}" if i != 3 else f"{r[i]:>{widths[i]}}"
                        for i in range(4)) + "  " + printable(r[4]) for r in rows]
-    budget = f"{plan.budget / 1024 / 1024:.1f} MB"
+    budget = _size(plan.budget)
     over = plan.with_status("over budget")
     changed = plan.with_status("changed since sent")
     via = (f"from {config.sender} via {config.host}:{config.port} ({config.security})"

@@ -60,8 +60,8 @@ def send_pack(path: Path, *, project: Path, out_dir: Path | None = None, deliver
               on_attempted: Callable[[Attempted], None] | None = None) -> SendReport:
     """`overrides`: [mail] keys given on the command line (host, port, security, rate_limit),
     validated as if they were in the file."""
-    config = load_mail_config(project, overrides)
     pack = load_pack(path, project)
+    config = load_mail_config(project, overrides)
     plan = plan_send(pack, out_dir=out_dir or project / "out", config=config,
                      budget=budget or EMAIL_BUDGET, resend_changed=resend_changed)
     if not deliver_now:
