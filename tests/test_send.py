@@ -575,3 +575,18 @@ def test_a_stale_copy_is_not_sent(built: Path, tmp_path: Path) -> None:
     result = cli_run(project, "send", "content/packs/partners.yaml")
     assert result.exit_code == 1
     assert "older than the pack's sources (as are 3 more); build the pack first" in result.output
+
+
+def test_a_dry_run_is_reproducible(built: Path, tmp_path: Path,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """With SOURCE_DATE_EPOCH the .eml files are byte-identical run to run (no random MIME
+    boundary, no clock), so a dry run can be compared with the last one."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1780000000")
+    project = project_for(built, tmp_path, 2525)
+    eml = project / "out/packs/partners/kim-demo.eml"
+    assert cli_run(project, "send", "content/packs/partners.yaml").exit_code == 0
+    first = eml.read_bytes()
+    eml.unlink()
+    assert cli_run(project, "send", "content/packs/partners.yaml").exit_code == 0
+    assert eml.read_bytes() == first
+    assert b"Date: Thu, 28 May 2026" in first

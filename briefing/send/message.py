@@ -92,4 +92,9 @@ def build_message(template: MessageTemplate, recipient: Recipient, copy: Path,
     msg.add_alternative(render_html(markdown), subtype="html", charset="utf-8",
                         cte="quoted-printable")
     msg.add_attachment(data, maintype="application", subtype="pdf", filename=copy.name)
+    # boundaries from the Message-ID rather than random ones: the same message, the same bytes
+    token = ident[len("<briefing."):][:24]
+    for number, part in enumerate(msg.walk()):
+        if part.is_multipart():
+            part.set_boundary(f"=_briefing_{token}_{number}")
     return Outgoing(recipient, recipient.email, copy, msg, ident, digest, len(data))
