@@ -590,3 +590,20 @@ def test_a_dry_run_is_reproducible(built: Path, tmp_path: Path,
     assert cli_run(project, "send", "content/packs/partners.yaml").exit_code == 0
     assert eml.read_bytes() == first
     assert b"Date: Thu, 28 May 2026" in first
+
+
+def test_a_field_that_would_break_the_subject_is_an_error(built: Path, tmp_path: Path) -> None:
+    project = project_for(built, tmp_path, 2525)
+    pack = project / "content/packs/partners.yaml"
+    pack.write_text(pack.read_text(encoding="utf-8").replace(
+        "Your briefing pack, {name}", "Your briefing pack, {region}"), encoding="utf-8")
+    people = project / "content/packs/people.csv"
+    people.write_text(PEOPLE.replace(",East", ',"East\nBcc: everyone@example.org"'),
+                      encoding="utf-8")
+    for copy in (project / "out/packs/partners").glob("*.pdf"):
+        copy.touch()
+    result = cli_run(project, "send", "content/packs/partners.yaml")
+    assert result.exit_code == 1
+    assert ("content/packs/people.csv:4: a field used in the subject "
+            "(content/packs/partners.yaml:7) carries a line break") in result.output
+    assert not list((project / "out/packs/partners").glob("*.eml"))

@@ -24,9 +24,10 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 
+from briefing.errors import BriefingError
 from briefing.send.config import MailConfig
 from briefing.source.message import MessageTemplate, fill
-from briefing.source.pack import Recipient
+from briefing.source.pack import LINE_BREAKS, Recipient
 
 #: ASCII punctuation, each of which a backslash makes literal in CommonMark
 _MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
@@ -65,7 +66,8 @@ def message_id(pack_name: str, address: str, digest: str, sender: Address) -> st
 
 
 def build_message(template: MessageTemplate, recipient: Recipient, copy: Path,
-                  config: MailConfig, pack_name: str, date: float | None = None) -> Outgoing:
+                  config: MailConfig, pack_name: str, date: float | None = None,
+                  recipients_shown: str = "recipients") -> Outgoing:
     """`date`: seconds since the epoch for the Date header (SOURCE_DATE_EPOCH in a dry run
     keeps .eml files reproducible); None: now."""
     assert recipient.email is not None
@@ -73,6 +75,10 @@ def build_message(template: MessageTemplate, recipient: Recipient, copy: Path,
     digest = hashlib.sha256(data).hexdigest()
     fields = dict(recipient.fields)
     subject = fill(template.subject, fields)
+    if LINE_BREAKS.intersection(subject):
+        raise BriefingError.at(recipients_shown, recipient.line, "a field used in the subject "
+                               f"({template.subject.shown}:{template.subject.line}) carries a "
+                               "line break; the subject must be one line")
     text = fill(template.body, fields).rstrip() + "\n"
     markdown = fill(template.body, fields, markdown_escape).rstrip() + "\n"
     if config.signature:

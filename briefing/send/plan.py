@@ -89,7 +89,8 @@ def plan_send(pack: Pack, *, out_dir: Path, config: MailConfig, budget: int = EM
         "SOURCE_DATE_EPOCH", "").isdigit() else None
     planned = []
     for recipient, copy in zip(pack.recipients, copies, strict=True):
-        outgoing = build_message(pack.message, recipient, copy, config, pack.name, date)
+        outgoing = build_message(pack.message, recipient, copy, config, pack.name, date,
+                                 recipients_shown)
         logged = log.find(outgoing.address)
         if outgoing.attachment_size > budget:
             status = "over budget"

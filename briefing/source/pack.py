@@ -289,7 +289,7 @@ def read_recipients(path: Path, shown: str) -> tuple[Recipient, ...]:
 
 #: every character that ends a line somewhere: in a name or address it would start a new
 #: header of the e-mail (header injection)
-_LINE_BREAKS = frozenset("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+LINE_BREAKS = frozenset("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 
 
 def recipient_problems(fields: dict[str, str], shown: str, line: int,
@@ -301,7 +301,7 @@ def recipient_problems(fields: dict[str, str], shown: str, line: int,
     if not name:
         problems.append(Problem(shown, line, "recipient has no `name`"))
     for key in ("name", "organisation", "email"):
-        if _LINE_BREAKS.intersection(fields.get(key, "")):
+        if LINE_BREAKS.intersection(fields.get(key, "")):
             problems.append(Problem(shown, line, f"the recipient's `{key}` carries a line "
                                     "break; a name or address must be one line"))
     email = fields.get("email", "")
