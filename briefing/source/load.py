@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from briefing.errors import BriefingError, Problem, printable
+from briefing.source.invisible import invisible_warnings
 
 #: Node visits allowed when expanding a file; ordinary anchor reuse stays far below this, an
 #: alias "bomb" (each level doubling the last) reaches it after a few levels, fast.
@@ -81,7 +82,9 @@ def load(path: Path, display_path: str | None = None) -> Loaded:
         raise BriefingError.at(shown, None, f"cannot read file: {exc.strerror}") from None
     text, warnings = decode(raw, shown)
     root, more = parse_with_warnings(text, shown)
-    return Loaded(path=path, root=root, source=raw, warnings=(*warnings, *more))
+    # A character typed inside double quotes is seen both in its line and in its scalar.
+    unique = tuple(dict.fromkeys((*warnings, *more)))
+    return Loaded(path=path, root=root, source=raw, warnings=unique)
 
 
 def _looks_utf16(raw: bytes) -> bool:
@@ -115,6 +118,7 @@ def decode(raw: bytes, shown: str) -> tuple[str, tuple[Problem, ...]]:
         if found:
             problems.append(Problem(shown, number, _control_message(found.group(), found.start())))
         warnings.extend(_bidi_warnings(content, shown, number))
+        warnings.extend(invisible_warnings(content, shown, number))
     if problems:
         raise BriefingError(problems)
     return text, tuple(warnings)
@@ -385,6 +389,7 @@ def _convert(
             if surrogate:
                 state.problems.append(Problem(state.shown, line, _surrogate_message(surrogate)))
             state.warnings.extend(_bidi_warnings(node.value, state.shown, line))
+            state.warnings.extend(invisible_warnings(node.value, state.shown, line))
         return Scalar(
             text=node.value,
             line=line,
