@@ -50,6 +50,8 @@ class Job:
     #: some recipients of a pack, with the pack's parts rendered once for all chunks
     recipients: tuple[int, ...] | None = None
     shared: SharedPack | None = None
+    #: `-o/--output`: the PDF of this one document (output.chosen_paths)
+    output: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ def run_job(job: Job) -> JobResult:
     try:
         if job.recipients is None:
             outputs = build_path(job.path, project=job.project, out_dir=job.out_dir,
-                                 options=job.options)
+                                 options=job.options, output=job.output)
             return JobResult(job, tuple(outputs), seconds=time.perf_counter() - started)
         shown = shown_path(job.path)
         pack = validate_pack(load(job.path, shown), job.project, shown)
@@ -97,14 +99,14 @@ def run_job(job: Job) -> JobResult:
 
 
 def plan(paths: Sequence[Path], *, project: Path, out_dir: Path, options: BuildOptions,
-         workers: int) -> tuple[list[Job], list[JobResult]]:
+         workers: int, output: Path | None = None) -> tuple[list[Job], list[JobResult]]:
     """Jobs for the paths; packs with more recipients than one job's worth are split."""
 
     jobs: list[Job] = []
     failed: list[JobResult] = []
     for path in paths:
-        job = Job(path, project, out_dir, options)
-        if workers <= 1:
+        job = Job(path, project, out_dir, options, output=output)
+        if workers <= 1 or output is not None:
             jobs.append(job)
             continue
         try:
@@ -194,14 +196,19 @@ def dask_executor(scheduler: str) -> Executor:
 
 
 def build_path(
-    path: Path, *, project: Path, out_dir: Path, options: BuildOptions | None = None
+    path: Path, *, project: Path, out_dir: Path, options: BuildOptions | None = None,
+    output: Path | None = None,
 ) -> list[Output]:
     """A document gives one output; a pack one, or one per recipient."""
     options = options or BuildOptions()
     shown = shown_path(path)
     loaded = load(path, shown)
     if not is_pack(loaded):
-        return [build_document(path, project=project, out_dir=out_dir, options=options)]
+        return [build_document(path, project=project, out_dir=out_dir, options=options,
+                               output=output)]
+    if output is not None:
+        raise BriefingError.at(shown, None, "a pack cannot be given -o/--output: its PDFs are "
+                               "named after the pack and each recipient; use --out DIR")
 
     started = time.perf_counter()
     pack = validate_pack(loaded, project, shown)

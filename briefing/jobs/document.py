@@ -18,7 +18,7 @@ from briefing.finish import finish
 from briefing.finish.pdfa import document_sources
 from briefing.jobs.outputs import Output, fail_if_strict
 from briefing.options import BuildOptions
-from briefing.output import safe_name, write_atomic
+from briefing.output import chosen_paths, safe_name, write_atomic
 from briefing.render.html import (
     PAPERS,
     FolioPage,
@@ -46,8 +46,10 @@ class Merged:
 
 
 def build_document(
-    path: Path, *, project: Path, out_dir: Path, options: BuildOptions | None = None
+    path: Path, *, project: Path, out_dir: Path, options: BuildOptions | None = None,
+    output: Path | None = None,
 ) -> Output:
+    """Build one document into `out_dir` under its safe name, or as `output` (-o/--output)."""
     options = options or BuildOptions()
     started = time.perf_counter()
     composed = prepare(path, project, pdf_ua=options.pdf_ua)
@@ -57,8 +59,11 @@ def build_document(
                              warnings=rendering, pdf_ua=options.pdf_ua)
     fail_if_strict(options.strict, rendering)
     html = page_html(composed, theme_for(project)).encode("utf-8")
-    name = safe_name(composed.document.name)
-    pdf_path, html_path = out_dir / f"{name}.pdf", out_dir / f"{name}.html"
+    if output is not None:
+        pdf_path, html_path = chosen_paths(output)
+    else:
+        name = safe_name(composed.document.name)
+        pdf_path, html_path = out_dir / f"{name}.pdf", out_dir / f"{name}.html"
     sources = document_sources(composed.document, project) if options.pdf_a else ()
     pdf, pages = finish(merged.pdf, options, shown_path(pdf_path), starts=merged.starts,
                                 sources=sources)
