@@ -128,13 +128,15 @@ def build(
     executor: Executor | None = None,
     on_result: Callable[[JobResult], None] | None = None,
     pdf_ua: bool = False,
+    output: Path | None = None,
 ) -> BuildResult:
     """Build documents and packs into `out_dir`; one failure does not stop the others.
 
     With `jobs` > 1 the outputs are built in that many worker processes; any
     `concurrent.futures` executor (a Dask client's, say) can be given instead, and then `jobs`
     is how many chunks a pack's recipients are split into. `pdf_a` makes PDF/A-3b files
-    that carry their YAML sources (see finish/pdfa.py).
+    that carry their YAML sources (see finish/pdfa.py). `output` names the PDF of a single
+    document instead of `out_dir` and its file name (see output.chosen_paths).
     """
     from briefing.jobs.batch import local_executor, plan, run
     from briefing.options import as_paper, as_profile
@@ -148,6 +150,10 @@ def build(
                            pdf_ua=pdf_ua, email_budget=email_budget or BuildOptions.email_budget)
     project = project or find_project()
     out_dir = out_dir or project / "out"
+    if output is not None:
+        problem = output_problem(paths)
+        if problem:
+            raise BriefingError.at("--output", None, problem)
     documents = list(paths) if paths else discover(project)
     if not documents:
         raise BriefingError.at(project / "content", None, "no documents (*.yaml) to build")
@@ -155,7 +161,7 @@ def build(
     parallel = executor is not None or jobs > 1
     job_list, failed = plan([p for p in documents if p not in clashes], project=project,
                             out_dir=out_dir, options=options,
-                            workers=max(jobs, 1) if parallel else 1)
+                            workers=max(jobs, 1) if parallel else 1, output=output)
     own = (local_executor(min(jobs, len(job_list)))
            if executor is None and jobs > 1 and len(job_list) > 1 else None)
     try:
@@ -170,6 +176,26 @@ def build(
     failures = [(path, error) for path, error in clashes.items()]
     failures += [(r.job.path, BriefingError(r.problems)) for r in [*failed, *results] if r.failed]
     return BuildResult(outputs, tuple(failures))
+
+
+def output_problem(paths: Sequence[Path] | None) -> str | None:
+    """Why `-o/--output` cannot name the output of these files, or None when it can: it names
+    one document's PDF, so it takes exactly one file, and not a pack (one PDF per recipient)."""
+    count = len(paths or ())
+    if count != 1:
+        given = "none was given" if not count else f"{count} were given"
+        return (f"-o/--output names the PDF of one document: give exactly one file ({given}); "
+                "use --out DIR for the folder of several")
+    path = next(iter(paths or ()))
+    try:
+        pack = is_pack(load(path, shown_path(path)))
+    except BriefingError:
+        return None  # the build reports what is wrong with the file
+    if pack:
+        return (f"-o/--output names the PDF of one document, and {shown_path(path)} is a pack "
+                "(its PDFs are named after the pack and each recipient); use --out DIR for "
+                "their folder")
+    return None
 
 
 def _name_clashes(documents: Sequence[Path]) -> dict[Path, BriefingError]:

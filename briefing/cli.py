@@ -64,6 +64,8 @@ def _project(files: list[Path]) -> Path:
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Output folder (default: out/ in the project).")
+@click.option("-o", "--output", "output_pdf", type=click.Path(dir_okay=False, path_type=Path),
+              help="The PDF of a single document (its web page: the same name, .html).")
 @click.option("--paper", type=click.Choice(["a4", "letter", "a5"]), default="a4",
               show_default=True, help="Paper size of the PDF.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
@@ -83,7 +85,7 @@ def _project(files: list[Path]) -> Path:
 def build(ctx: click.Context, files: tuple[str, ...], out_dir: Path | None, paper: str,
           strict: bool, profile: str, email_budget: float | None, jobs: int | None,
           scheduler: str | None, pdf_a: bool,
-          pdf_ua: bool = False) -> None:
+          pdf_ua: bool = False, output_pdf: Path | None = None) -> None:
     """Build FILES (default: every document and pack in content/) into PDF and HTML."""
     from briefing import api
     from briefing.jobs.batch import JobResult, dask_executor
@@ -95,6 +97,8 @@ def build(ctx: click.Context, files: tuple[str, ...], out_dir: Path | None, pape
         if problem:
             raise click.UsageError(problem)
     paths = _paths(files)
+    if output_pdf is not None and (problem := api.output_problem(paths)):
+        raise click.UsageError(problem)
     project = _project(paths)
     workers = jobs or os.cpu_count() or 1
     console = _console(stderr=True)
@@ -110,7 +114,7 @@ def build(ctx: click.Context, files: tuple[str, ...], out_dir: Path | None, pape
                 paths or None, project=project, out_dir=out_dir, paper=paper, strict=strict,
                 profile=profile, jobs=workers, executor=executor, on_result=on_result,
                 pdf_ua=pdf_ua,
-                pdf_a=pdf_a,
+                pdf_a=pdf_a, output=output_pdf,
                 email_budget=int(email_budget * 1024 * 1024) if email_budget else None,
             )
     except BriefingError as error:

@@ -46,10 +46,12 @@ class Job:
     #: a chunk: some recipients of a pack laid out by an earlier job
     recipients: tuple[int, ...] | None = None
     rendered: Rendered | None = None
+    #: `-o/--output`: the PDF of this one document (output.chosen_paths)
+    output: Path | None = None
 
     @property
     def request(self) -> Request:
-        return Request(self.path, self.project, self.out_dir, self.options)
+        return Request(self.path, self.project, self.out_dir, self.options, self.output)
 
 
 @dataclass(frozen=True)
@@ -103,10 +105,11 @@ def run_job(job: Job) -> JobResult:
 
 
 def plan(paths: Sequence[Path], *, project: Path, out_dir: Path, options: BuildOptions,
-         workers: int) -> tuple[list[Job], list[JobResult]]:
+         workers: int, output: Path | None = None) -> tuple[list[Job], list[JobResult]]:
     """One job per path; nothing is read or laid out here. A pack with many recipients is
-    split into `workers` chunks once it is laid out (see `run`)."""
-    jobs = [Job(path, project, out_dir, options, split=max(workers, 1)) for path in paths]
+    split into `workers` chunks once it is laid out (see `run`). `output`: -o/--output."""
+    jobs = [Job(path, project, out_dir, options, split=max(workers, 1), output=output)
+            for path in paths]
     return jobs, []
 
 
