@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -60,35 +59,67 @@ def _project(files: list[Path]) -> Path:
         raise click.UsageError(printable(str(error))) from None
 
 
+def _log_options(command: Any) -> Any:
+    """`--debug` and `-v` after the command too (`briefing build -v`), as before it."""
+
+    def debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+        if value:
+            root = ctx.find_root()
+            root.obj = {**(root.obj or {}), "debug": True}
+            _log()
+
+    def verbose(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+        if value:
+            _log()
+
+    command = click.option("--debug", is_flag=True, expose_value=False, callback=debug,
+                           help="Show tracebacks for errors.")(command)
+    return click.option("-v", "--verbose", is_flag=True, expose_value=False, callback=verbose,
+                        help="Log each pipeline stage.")(command)
+
+
+def _log() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+
+
 @cli.command()
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Output folder (default: out/ in the project).")
-@click.option("--paper", type=click.Choice(["a4", "letter", "a5"]), default="a4",
-              show_default=True, help="Paper size of the PDF.")
-@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+              help="Output folder (default: out/ in the project, or build.out).")
+@click.option("--paper", type=click.Choice(["a4", "letter", "a5"]), default=None,
+              help="Paper size of the PDF (default: a4, or build.paper).")
+@click.option("--strict/--no-strict", default=None,
+              help="Treat warnings as errors (default: no, or build.strict).")
 @click.option("--profile", type=click.Choice(["screen", "email", "print", "booklet", "handout"]),
-              default="screen", show_default=True, help="What the PDF is for.")
+              default=None, help="What the PDF is for (default: screen, or build.profile).")
+@click.option("--handout", "handout", type=click.Choice(["2-up", "4-up"]), default=None,
+              help="Pages to a sheet in the handout profile (default: 2-up, or build.handout).")
+@click.option("--notes", type=click.Choice(["end", "page"]), default=None,
+              help="Where notes go in documents that do not say (default: end, or build.notes).")
 @click.option("--email-budget", type=click.FloatRange(min=0.01), default=None, metavar="MB",
               help="Largest PDF the email profile accepts (default 5 MB).")
-@click.option("--pdf-a", "pdf_a", is_flag=True,
+@click.option("--pdf-a/--no-pdf-a", "pdf_a", default=None,
               help="Archival PDF/A-3b that carries its YAML sources (see `briefing extract`).")
-@click.option("--pdf-ua", "pdf_ua", is_flag=True,
+@click.option("--pdf-ua/--no-pdf-ua", "pdf_ua", default=None,
               help="Accessible PDF/UA-1: tagged, one structure tree (not booklet/handout).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
-              help="Outputs built in parallel (default: the number of cores).")
+              help="Outputs built in parallel (default: build.jobs, else as many as help).")
 @click.option("--scheduler", metavar="ADDRESS",
               help="Run the batch on a Dask cluster, e.g. tcp://host:8786 (briefing[dask]).")
+@_log_options
 @click.pass_context
-def build(ctx: click.Context, files: tuple[str, ...], out_dir: Path | None, paper: str,
-          strict: bool, profile: str, email_budget: float | None, jobs: int | None,
-          scheduler: str | None, pdf_a: bool,
-          pdf_ua: bool = False) -> None:
-    """Build FILES (default: every document and pack in content/) into PDF and HTML."""
+def build(ctx: click.Context, files: tuple[str, ...], out_dir: Path | None, paper: str | None,
+          strict: bool | None, profile: str | None, email_budget: float | None,
+          jobs: int | None, scheduler: str | None, pdf_a: bool | None,
+          pdf_ua: bool | None = None, handout: str | None = None,
+          notes: str | None = None) -> None:
+    """Build FILES (default: every document and pack in content/) into PDF and HTML.
+
+    Options not given come from the project file, briefing.toml ([build])."""
     from briefing import api
     from briefing.jobs.batch import JobResult, dask_executor
 
-    if pdf_ua:
+    if pdf_ua and profile:
         from briefing.source.accessible import profile_problem
 
         problem = profile_problem(profile)
@@ -96,7 +127,6 @@ def build(ctx: click.Context, files: tuple[str, ...], out_dir: Path | None, pape
             raise click.UsageError(problem)
     paths = _paths(files)
     project = _project(paths)
-    workers = jobs or os.cpu_count() or 1
     console = _console(stderr=True)
     progress = _Progress(console)
 
@@ -108,13 +138,13 @@ def build(ctx: click.Context, files: tuple[str, ...], out_dir: Path | None, pape
         with progress:
             result = api.build(
                 paths or None, project=project, out_dir=out_dir, paper=paper, strict=strict,
-                profile=profile, jobs=workers, executor=executor, on_result=on_result,
-                pdf_ua=pdf_ua,
-                pdf_a=pdf_a,
+                profile=profile, jobs=jobs or "auto", executor=executor,
+                on_result=on_result, pdf_ua=pdf_ua, pdf_a=pdf_a,
+                handout=int(handout[0]) if handout else None, notes=notes,
                 email_budget=int(email_budget * 1024 * 1024) if email_budget else None,
             )
     except BriefingError as error:
-        if ctx.obj["debug"]:
+        if (ctx.find_root().obj or {}).get("debug"):
             raise
         _report(error.problems)
         sys.exit(1)
@@ -195,6 +225,7 @@ class _nothing:
               show_default=True, help="Output format of the problems.")
 @click.option("--pdf-ua", "pdf_ua", is_flag=True,
               help="Also what --pdf-ua builds need (images with alternative text).")
+@_log_options
 def check(files: tuple[str, ...], strict: bool, fmt: str, pdf_ua: bool = False) -> None:
     """Validate FILES (default: every content/*.yaml) without rendering."""
     from briefing import api
@@ -234,6 +265,7 @@ def check(files: tuple[str, ...], strict: bool, fmt: str, pdf_ua: bool = False) 
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("."), help="Folder to write the sources under (default: here).")
 @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+@_log_options
 def extract(pdf: Path, out_dir: Path, force: bool) -> None:
     """Write the YAML sources embedded in a `--pdf-a` PDF back out, byte for byte."""
     from briefing.finish.pdfa import embedded_sources, write_sources

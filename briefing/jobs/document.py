@@ -50,7 +50,7 @@ def build_document(
 ) -> Output:
     options = options or BuildOptions()
     started = time.perf_counter()
-    composed = prepare(path, project, pdf_ua=options.pdf_ua)
+    composed = prepare(path, project, pdf_ua=options.pdf_ua, notes=options.notes)
     fail_if_strict(options.strict, composed.warnings)
     rendering: list[Problem] = []  # what only rendering finds: missing glyphs, bad images
     merged = render_document(composed, project=project, paper=options.layout_paper,

@@ -118,7 +118,7 @@ def render_shared(pack: Pack, project: Path, paper: Paper, theme: Theme,
 
     def contents(entries: Sequence[ContentsEntry]) -> RenderedPart:
         html = theme.environment().get_template("pack_contents.html.j2").render(
-            pack=pack, entries=entries, css=pack_css(theme, "body", paper))
+            pack=pack, entries=entries, css=pack_css(theme, "body", paper), brand=theme.brand)
         return render(html, "contents")
 
     attached = {
@@ -255,7 +255,8 @@ def render_covers(pack: Pack, recipients: Sequence[Recipient | None], project: P
         part = replace(part, anchors={"cover-0": Anchor(0, 0.0, part.page_sizes[0][1])})
         return [Placed(part, "cover", label="Cover") for _ in recipients]
     html = theme.environment().get_template("pack_cover.html.j2").render(
-        pack=pack, recipients=recipients, css=pack_css(theme, "cover", paper))
+        pack=pack, recipients=recipients, css=pack_css(theme, "cover", paper),
+        brand=theme.brand)
     part = render_pdf(html, name="covers", base=pack.path.parent, project=project,
                       shown=pack.shown, tagged=tagged)
     starts = [part.anchors[f"cover-{i}"].page for i in range(len(recipients))]

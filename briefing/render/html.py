@@ -82,6 +82,7 @@ _PART_STYLES = {
 def stylesheets(theme: Theme, part: str, extra: str = "") -> Markup:
     sheets = [theme.stylesheet(name) for name in _PART_STYLES[part]]
     sheets.append(theme.stylesheet("custom.css", optional=True))
+    sheets.append(theme.brand.css())  # briefing.toml's [brand], over the theme's defaults
     # Stylesheets are theme files (trusted), never content.
     return Markup("\n".join([*sheets, extra]))
 
@@ -108,7 +109,8 @@ def render_template(
     ]
     # Line-break opportunities between Khmer words: in the HTML only, never in the content.
     return segment_html(theme.environment().get_template(template).render(
-        doc=document, answers=answers, intros=intros, notes=notes, link=linker, **context
+        doc=document, answers=answers, intros=intros, notes=notes, link=linker,
+        brand=theme.brand, **context
     ))
 
 
@@ -150,5 +152,5 @@ def folio_html(pages: Sequence[FolioPage], theme: Theme, lang: str) -> str:
         (page, sizes[(page.width_pt, page.height_pt)], page.height_pt) for page in pages
     ]
     return segment_html(theme.environment().get_template("folio.html.j2").render(
-        pages=sheets, lang=lang, css=stylesheets(theme, "folio", page_rules)
+        pages=sheets, lang=lang, css=stylesheets(theme, "folio", page_rules), brand=theme.brand
     ))
