@@ -285,6 +285,28 @@ def extract(pdf: Path, out_dir: Path, force: bool) -> None:
         click.echo(_display(path))
 
 
+@cli.command()
+@click.argument("folder", required=False, default=".",
+                type=click.Path(file_okay=False, path_type=Path))
+@_log_options
+def new(folder: Path) -> None:
+    """Start a project in FOLDER (default: here): a commented FAQ, a pack, briefing.toml.
+
+    Never overwrites: a folder that already has a project, or any of the files, is refused."""
+    from briefing.starter import create_project
+
+    try:
+        written = create_project(folder)
+    except BriefingError as error:
+        _report(error.problems)
+        sys.exit(1)
+    click.echo(f"Created a briefing project in {_display(folder)} ({len(written)} files):")
+    for path in written:
+        click.echo(f"  {_display(path)}")
+    where = "" if folder.resolve() == Path.cwd().resolve() else f"cd {_display(folder)} && "
+    click.echo(f"Next: {where}briefing build   (or: briefing preview, to watch your edits)")
+
+
 class Terminated(SystemExit):
     """SIGTERM (or SIGHUP) as an exception: like Ctrl-C, it unwinds the build, so a temporary
     output file is removed (output.py) and the previous PDF stays as it was. Exit status is
