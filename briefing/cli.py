@@ -286,6 +286,79 @@ def extract(pdf: Path, out_dir: Path, force: bool) -> None:
 
 
 @cli.command()
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (the loopback interface: only this machine).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port to listen on (0: any free port).")
+@click.option("--open", "open_browser", is_flag=True, help="Open the page in a browser.")
+@click.option("--paper", type=click.Choice(["a4", "letter", "a5"]), default=None,
+              help="Paper size of the PDF (default: a4, or build.paper).")
+@click.option("--profile", type=click.Choice(["screen", "email", "print", "booklet", "handout"]),
+              default=None, help="What the PDF is for (default: screen, or build.profile).")
+@click.option("--notes", type=click.Choice(["end", "page"]), default=None,
+              help="Where notes go in documents that do not say (default: build.notes).")
+@_log_options
+def preview(file: str | None, host: str, port: int, open_browser: bool, paper: str | None,
+            profile: str | None, notes: str | None) -> None:
+    """Serve the documents at http://127.0.0.1:8000/ and rebuild them as you save.
+
+    The page reloads by itself; a problem shows over the page with its file and line until
+    the save that fixes it. FILE: the document to open first. Ctrl-C stops."""
+    import time
+
+    from briefing.api import build_options
+    from briefing.output import safe_name
+    from briefing.preview import preview_server
+    from briefing.source.project import load_project
+
+    paths = _paths((file,) if file else ())
+    project = _project(paths)
+    try:
+        defaults = load_project(project).build
+    except BriefingError as error:
+        _report(error.problems)
+        sys.exit(1)
+    try:
+        options = build_options(defaults, paper=paper, profile=profile, notes=notes)
+    except BriefingError as error:
+        _report(error.problems)
+        sys.exit(1)
+    server = preview_server(project, options=options, host=host, port=port,
+                            first=safe_name(paths[0].stem) if paths else None)
+    try:
+        server.start()
+    except OSError as exc:
+        raise click.UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+                               ) from None
+    click.echo(f"Preview at {server.url}  (Ctrl-C to stop)", err=True)
+    for page in server.builder.pages.values():
+        _report(page.problems)
+    if open_browser:
+        import webbrowser
+
+        webbrowser.open(server.url)
+
+    def on_rebuild(names: list[str]) -> None:
+        for name in names:
+            page = server.builder.state(name)
+            if page is not None:
+                _report(page.problems)
+                if not any(p.is_error for p in page.problems):
+                    click.echo(f"{name}: rebuilt (page {page.page_seconds:.2f} s, "
+                               f"PDF {page.pdf_seconds:.2f} s)", err=True)
+
+    server.on_rebuild = on_rebuild
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        click.echo("Stopped.", err=True)
+    finally:
+        server.stop()
+
+
+@cli.command()
 @click.argument("folder", required=False, default=".",
                 type=click.Path(file_okay=False, path_type=Path))
 @_log_options

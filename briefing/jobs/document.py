@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import os
 import time
+from collections.abc import MutableMapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -45,16 +46,25 @@ class Merged:
     starts: tuple[int, ...]
 
 
+#: rendered parts by what they were rendered from (see render_document's `part_cache`)
+PartCache = MutableMapping[str, RenderedPart]
+
+
 def build_document(
-    path: Path, *, project: Path, out_dir: Path, options: BuildOptions | None = None
+    path: Path, *, project: Path, out_dir: Path, options: BuildOptions | None = None,
+    part_cache: PartCache | None = None, composed: Composed | None = None,
 ) -> Output:
+    """`part_cache`: a cache of rendered parts kept between builds (the preview's), so a part whose
+    HTML did not change is not laid out again; `composed`: the document already prepared."""
     options = options or BuildOptions()
     started = time.perf_counter()
-    composed = prepare(path, project, pdf_ua=options.pdf_ua, notes=options.notes)
+    if composed is None:
+        composed = prepare(path, project, pdf_ua=options.pdf_ua, notes=options.notes)
     fail_if_strict(options.strict, composed.warnings)
     rendering: list[Problem] = []  # what only rendering finds: missing glyphs, bad images
     merged = render_document(composed, project=project, paper=options.layout_paper,
-                             warnings=rendering, pdf_ua=options.pdf_ua)
+                             warnings=rendering, pdf_ua=options.pdf_ua,
+                             part_cache=part_cache)
     fail_if_strict(options.strict, rendering)
     html = page_html(composed, theme_for(project)).encode("utf-8")
     name = safe_name(composed.document.name)
@@ -78,6 +88,7 @@ def build_document(
 def render_document(
     composed: Composed, *, project: Path, paper: str = "a4",
     warnings: list[Problem] | None = None, pdf_ua: bool = False,
+    part_cache: PartCache | None = None,
 ) -> Merged:
     """Render cover, body and notes as separate parts and merge them into one PDF.
 
@@ -85,6 +96,10 @@ def render_document(
     merged file has one structure tree (assemble/tags.py).
 
     Characters no installed font has are added to `warnings`, when given (see source/khmer.py).
+
+    With `part_cache`, a part is looked up by its HTML (which inlines every stylesheet) and what
+    it is rendered as, and laid out only when it is not there. The HTML only names images:
+    whoever keeps the cache empties it when an image changes (the preview does).
     """
     document = composed.document
     if paper not in PAPERS:
@@ -96,10 +111,18 @@ def render_document(
     logged: list[str] = []
 
     def render(html: str, name: str, running: bool = False) -> RenderedPart:
-        part = render_pdf(html, name=name, base=base, project=project, shown=document.shown,
-                          tagged=pdf_ua and not running)
-        if pdf_ua and running:
-            part = replace(part, pdf=mark_as_artifact(part.pdf))
+        key = hashlib.sha256("\0".join(
+            [html, name, str(base), str(pdf_ua), str(running)]).encode()).hexdigest()
+        cached = part_cache.get(key) if part_cache is not None else None
+        if cached is not None:
+            part = cached
+        else:
+            part = render_pdf(html, name=name, base=base, project=project,
+                              shown=document.shown, tagged=pdf_ua and not running)
+            if pdf_ua and running:
+                part = replace(part, pdf=mark_as_artifact(part.pdf))
+            if part_cache is not None:
+                part_cache[key] = part
         logged.extend(w.message for w in part.warnings)
         return part
 
