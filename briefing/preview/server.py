@@ -65,6 +65,7 @@ _STYLE = """
   font: 13px/1.4 "Noto Sans", "DejaVu Sans", sans-serif; background: #1d232b; color: #fff;
   padding: 4px 10px; border-bottom-left-radius: 6px; opacity: 0.9; }
 #briefing-preview-bar a { color: #9fd3ff; margin-left: 8px; }
+#briefing-preview-status { margin-left: 12px; color: #c9d3dc; }
 #briefing-preview-overlay { position: fixed; inset: 0; z-index: 2147483647;
   background: rgba(20, 10, 10, 0.86); color: #fff; padding: 40px; overflow: auto;
   font: 15px/1.5 "DejaVu Sans Mono", monospace; }
