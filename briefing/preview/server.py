@@ -18,6 +18,7 @@ import html
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -32,6 +33,8 @@ from briefing.preview.builder import PageState, PreviewBuilder
 LOG = logging.getLogger("briefing.preview")
 #: how long one long poll waits for a change before answering "no change"
 POLL_SECONDS = 15.0
+#: time given to the watcher to set up before start() returns
+WATCH_SETTLE_SECONDS = 0.5
 
 _SCRIPT = """
 <script>
@@ -158,6 +161,9 @@ class PreviewServer:
         self.threads = [serving, watching]
         for thread in self.threads:
             thread.start()
+        # watchfiles sets up its watches on the first step of the generator, in the thread,
+        # and says nothing when done: a save in the first moments could go unseen
+        time.sleep(WATCH_SETTLE_SECONDS)
 
     def stop(self) -> None:
         self.stop_event.set()
