@@ -22,11 +22,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from briefing.errors import BriefingError, Problem, shown_path
-from briefing.jobs.document import PartCache, build_document
+from briefing.jobs.parts import PartCache
+from briefing.jobs.pipeline import Prepared, Request, render, write
 from briefing.options import BuildOptions
 from briefing.output import safe_name
 from briefing.render.html import page_html
-from briefing.render.theme import template_problem, theme_for
+from briefing.render.theme import theme_for
 from briefing.source.load import load
 from briefing.source.markdown import Composed
 from briefing.source.pack import is_pack
@@ -173,11 +174,11 @@ class PreviewBuilder:
 
     def _pdf(self, name: str, path: Path, options: BuildOptions, composed: Composed) -> None:
         started = time.perf_counter()
+        request = Request(path, self.project, self.out_dir, replace(options, strict=False))
         try:
-            output = build_document(path, project=self.project, out_dir=self.out_dir,
-                                    options=replace(options, strict=False),
-                                    part_cache=self.part_cache,
-                                    composed=composed)
+            rendered = render(Prepared(request, document=composed, warnings=composed.warnings),
+                              part_cache=self.part_cache)
+            [output] = write(rendered).outputs
         except Exception as error:
             self._fail(name, self._problems(error, path))
             return
@@ -199,9 +200,6 @@ class PreviewBuilder:
         if isinstance(error, BriefingError):
             return error.problems
         shown = shown_path(path)
-        found = template_problem(error, shown)
-        if found is not None:
-            return (found,)
         LOG.debug("unexpected error building %s\n%s", path, traceback.format_exc())
         return (Problem(shown, None, f"internal error ({type(error).__name__}: {error})"),)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import jinja2
 
-from briefing.errors import BriefingError, Problem
+from briefing.errors import BriefingError
 from briefing.source.project import Brand, load_project
 
 
@@ -82,28 +82,3 @@ def _environment(dirs: tuple[Path, ...]) -> jinja2.Environment:
         lstrip_blocks=True,
     )
 
-
-def template_problem(error: Exception, shown: str) -> Problem | None:
-    """A template's error (a project's own template, usually) as `templates/x.html.j2:LINE:`,
-    or None when `error` did not come from a template. `shown` names the document built."""
-    import traceback
-
-    if isinstance(error, jinja2.TemplateSyntaxError):
-        where = error.filename or error.name or "a template"
-        return Problem(_shown_template(where), error.lineno,
-                       f"template error: {error.message} (building {shown})")
-    if not isinstance(error, jinja2.TemplateError | TypeError | AttributeError | ValueError):
-        return None
-    frames = [(frame.f_code.co_filename, line)
-              for frame, line in traceback.walk_tb(error.__traceback__)
-              if frame.f_code.co_filename.endswith(".j2")]
-    if not frames:
-        return None
-    path, line = frames[-1]
-    return Problem(_shown_template(path), line, f"template error: {error} (building {shown})")
-
-
-def _shown_template(path: str) -> str:
-    from briefing.errors import shown_path
-
-    return shown_path(Path(path))
