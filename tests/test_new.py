@@ -70,3 +70,17 @@ def test_new_in_a_folder_with_other_files_only_adds(tmp_path: Path) -> None:
     assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "mine"
     assert (tmp_path / "content" / "faq.yaml").is_file()
     assert "Next: briefing build" in done.stdout
+
+
+def test_the_web_page_is_self_contained(started: Path, tmp_path: Path) -> None:
+    """Moved away from the project, the page still has its image: inlined as a data: URL."""
+    import base64
+    import re
+
+    moved = tmp_path / "faq.html"
+    moved.write_bytes((started / "out" / "faq.html").read_bytes())
+    html = moved.read_text(encoding="utf-8")
+    sources = re.findall(r'<img\b[^>]*\ssrc="([^"]*)"', html)
+    assert sources and all(s.startswith("data:image/svg+xml;base64,") for s in sources)
+    inlined = base64.b64decode(sources[0].split(",", 1)[1])
+    assert inlined == (started / "images" / "chart.svg").read_bytes()
