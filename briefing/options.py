@@ -55,6 +55,10 @@ class BuildOptions:
     pdf_ua: bool = False
     #: PDF/A-3b, carrying the YAML sources as associated files (see finish/pdfa.py)
     pdf_a: bool = False
+    #: pages to a handout sheet: 2 or 4 (the `handout` profile)
+    handout: int = 2
+    #: where notes go in a document that does not say (`notes:`): `end` or `page`
+    notes: str = "end"
 
     @property
     def layout_paper(self) -> PaperName:

@@ -26,7 +26,7 @@ from briefing.errors import BriefingError, Problem, shown_path
 from briefing.jobs.document import Merged, lay_out_document
 from briefing.jobs.outputs import Output, fail_if_strict
 from briefing.jobs.pack import PackCopy, SharedPack, lay_out_pack, write_copies
-from briefing.jobs.parts import Renderer, paper_for
+from briefing.jobs.parts import PartCache, Renderer, paper_for
 from briefing.options import BuildOptions
 from briefing.output import chosen_paths, safe_name, write_atomic
 from briefing.source.load import Loaded, load
@@ -98,7 +98,8 @@ def compose(source: Source) -> Prepared:
     project, pdf_ua = request.project, request.options.pdf_ua
     loaded = source.loaded
     if not is_pack(loaded):
-        composed = prepare_loaded(loaded, project, request.shown, pdf_ua=pdf_ua)
+        composed = prepare_loaded(loaded, project, request.shown, pdf_ua=pdf_ua,
+                                  notes=request.options.notes)
         return Prepared(request, document=composed, warnings=composed.warnings)
     if request.output is not None:
         raise BriefingError.at(request.shown, None, "a pack cannot be given -o/--output: its "
@@ -119,13 +120,15 @@ def strict(stage: Any) -> Any:
     return stage
 
 
-def render(prepared: Prepared) -> Rendered:
+def render(prepared: Prepared, part_cache: PartCache | None = None) -> Rendered:
+    """`part_cache`: parts rendered before, by what they were rendered from, kept between
+    builds by the preview (see Renderer)."""
     from briefing.render.theme import theme_for
 
     request = prepared.request
     sheet = paper_for(request.options, request.shown)
     renderer = Renderer(request.project, theme_for(request.project),
-                        tagged=request.options.pdf_ua)
+                        tagged=request.options.pdf_ua, cache=part_cache)
     if prepared.document is not None:
         merged = lay_out_document(prepared.document, renderer, sheet)
         return Rendered(request, prepared, merged=merged,

@@ -201,8 +201,10 @@ _SECTION_KEYS = {"title": True, "intro": False, "questions": True}
 _QUESTION_KEYS = {"question": True, "answer": True, "id": False}
 
 
-def validate(loaded: Loaded, project: Path, shown: str | None = None) -> Document:
-    """Check a loaded file against content format version 1 and build its Document."""
+def validate(loaded: Loaded, project: Path, shown: str | None = None, *,
+             notes: str = "end") -> Document:
+    """Check a loaded file against content format version 1 and build its Document; `notes`
+    is where the notes go when the file does not say (the project file's `build.notes`)."""
     shown = shown or str(loaded.path)
     check = _Checker(shown)
     root = loaded.root
@@ -218,7 +220,7 @@ def validate(loaded: Loaded, project: Path, shown: str | None = None) -> Documen
     cover = _cover(check, check.text(top.get("cover"), "cover"), loaded.path, project)
     original = _translation_of(check, check.text(top.get("translation_of"), "translation_of"),
                                loaded.path, project)
-    notes = _notes(check, check.text(top.get("notes"), "notes"))
+    notes = _notes(check, check.text(top.get("notes"), "notes"), notes)
 
     # Every field is read before deciding, so one run reports all of the file's problems.
     if check.problems:
@@ -444,9 +446,9 @@ def _footnotes(check: _Checker, entry: tuple[Scalar, Value] | None) -> tuple[Foo
     return tuple(notes)
 
 
-def _notes(check: _Checker, scalar: Scalar | None) -> str:
+def _notes(check: _Checker, scalar: Scalar | None, default: str = "end") -> str:
     if scalar is None:
-        return "end"
+        return default
     value = scalar.text.strip()
     if value not in NOTES_PLACES:
         choices = ", ".join(f"`{name}` ({meaning})" for name, meaning in NOTES_PLACES.items())
