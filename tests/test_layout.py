@@ -15,7 +15,7 @@ from conftest import REPO
 
 PACKAGE = REPO / "briefing"
 LAYERS = ["errors", "output", "options", "source", "render", "assemble", "finish", "jobs",
-          "api", "cli", "__init__", "__main__"]
+          "starter", "preview", "send", "api", "cli", "__init__", "__main__"]
 SHARED = {"errors", "output", "options"}
 
 

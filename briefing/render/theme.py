@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import os
 import types
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from jinja2.loaders import split_template_path
 
 from briefing.errors import BriefingError, shown_path
 from briefing.source.files import Refused, read_inside
+from briefing.source.project import Brand, load_project
 
 #: the largest template or stylesheet the theme reads
 MAX_THEME_FILE_BYTES = 8 * 1024 * 1024
@@ -45,6 +46,10 @@ def builtin_theme() -> Path:
 class Theme:
     template_dirs: tuple[Path, ...]
     style_dirs: tuple[Path, ...]
+    #: the project file's brand kit: CSS custom properties, and `brand` in every template
+    brand: Brand = field(default_factory=Brand)
+    #: the project file's `[strings]`: language -> template word -> wording
+    strings: Mapping[str, Mapping[str, str]] = field(default_factory=dict, hash=False)
 
     def stylesheet(self, name: str, *, optional: bool = False) -> str:
         for folder in self.style_dirs:
@@ -65,7 +70,8 @@ class Theme:
 
 
 def theme_for(project: Path) -> Theme:
-    """The project's own folders first, then the built-in theme."""
+    """The project's own folders first, then the built-in theme; the brand kit and strings of
+    the project file (briefing.toml) on top."""
     builtin = builtin_theme()
 
     def search(kind: str) -> tuple[Path, ...]:
@@ -76,7 +82,9 @@ def theme_for(project: Path) -> Theme:
                 unique.append(folder)
         return tuple(unique)
 
-    return Theme(template_dirs=search("templates"), style_dirs=search("styles"))
+    settings = load_project(project)
+    return Theme(template_dirs=search("templates"), style_dirs=search("styles"),
+                 brand=settings.brand, strings=settings.strings)
 
 
 def _read_theme_file(path: Path, folder: Path) -> str:
@@ -185,3 +193,4 @@ def _environment(dirs: tuple[Path, ...]) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
