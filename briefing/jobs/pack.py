@@ -339,8 +339,8 @@ def write_copies(shared: SharedPack, *, project: Path, out_dir: Path, options: B
     everyone: list[Recipient | None] = list(pack.recipients) or [None]
     chosen = list(indexes) if indexes is not None else list(range(len(everyone)))
     # the shared parts' images optimised once for every copy (by content), not per copy
-    optimised = optimise_parts(
-        [p.part.pdf for p in (*shared.parts, *(shared.covers[i] for i in chosen))], options)
+    first = [shared.covers[i] for i in chosen if i < len(shared.covers)]  # the first batch's
+    optimised = optimise_parts([p.part.pdf for p in (*shared.parts, *first)], options)
     if optimised:
         shared = replace(
             shared, parts=tuple(_optimised(p, optimised) for p in shared.parts),
@@ -364,6 +364,9 @@ def write_copies(shared: SharedPack, *, project: Path, out_dir: Path, options: B
             batch = index // COVERS_PER_RUN
             renderer = renderer or Renderer(project, theme_for(project), tagged=options.pdf_ua)
             covers, overlays = cover_batch(shared, batch, renderer)
+            if optimised and batch > 0:  # this batch's covers, as the first batch's above
+                optimised.update(optimise_parts([c.part.pdf for c in covers], options))
+                covers = [_optimised(c, optimised) for c in covers]
         recipient, cover = everyone[index], covers[index % COVERS_PER_RUN]
         pdf = assemble([cover, *shared.parts], outline, copy_metadata(pack, recipient),
                        overlays[index % COVERS_PER_RUN], cache)
