@@ -240,9 +240,11 @@ def notes_on_page(pack: Pack, document: Document) -> bool:
 
 #: characters a recipient field may not contain: C0 controls (a tab too: it is a formula
 #: leader in spreadsheets and nobody's name), DEL, C1 controls, bidi embeddings, overrides and
-#: isolates and the Unicode line breaks. They would reach manifest.csv and the PDF raw.
+#: isolates. They would reach manifest.csv and the PDF raw. Line breaks (LF, CR, U+2028/9)
+#: are left to recipient_problems and check_fields, which say where a line break does harm.
 _RECIPIENT_CONTROL = re.compile(
-    "[\x00-\x1f\x7f-\x9f" + "".join(sorted(INVISIBLE_CONTROLS)) + "]")
+    "[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f"
+    + "".join(sorted(INVISIBLE_CONTROLS - {"\u2028", "\u2029"})) + "]")
 
 
 def read_recipients(path: Path, shown: str) -> tuple[Recipient, ...]:
