@@ -13,9 +13,9 @@ from briefing.errors import BriefingError, Problem, shown_path
 from briefing.jobs.outputs import Output
 from briefing.options import BuildOptions
 from briefing.output import safe_name
-from briefing.source.load import load
+from briefing.source.load import UsableTree, load
 from briefing.source.pack import is_pack, validate_pack
-from briefing.source.prepare import prepare
+from briefing.source.prepare import every_problem, prepare
 from briefing.source.project import BuildDefaults, load_project
 
 if TYPE_CHECKING:
@@ -100,7 +100,10 @@ def check(
 def check_path(path: Path, project: Path, *, pdf_ua: bool = False) -> tuple[Problem, ...]:
     """The warnings of one document or pack; its errors raise BriefingError."""
     shown = shown_path(path)
-    loaded = load(path, shown)
+    try:
+        loaded = load(path, shown)
+    except UsableTree as usable:  # a duplicate key: the rest of the file is checked too
+        every_problem(usable, project, shown, notes=load_project(project).build.notes or "end")
     if is_pack(loaded):
         validate_pack(loaded, project, shown)
         return loaded.warnings

@@ -29,10 +29,10 @@ from briefing.jobs.pack import PackCopy, SharedPack, lay_out_pack, write_copies
 from briefing.jobs.parts import PartCache, Renderer, paper_for
 from briefing.options import BuildOptions
 from briefing.output import safe_name, write_atomic
-from briefing.source.load import Loaded, load
+from briefing.source.load import Loaded, UsableTree, load
 from briefing.source.markdown import Composed
 from briefing.source.pack import Pack, is_pack, validate_pack
-from briefing.source.prepare import prepare_loaded
+from briefing.source.prepare import every_problem, prepare_loaded
 
 LOG = logging.getLogger("briefing")
 
@@ -87,7 +87,10 @@ class Written:
 
 
 def read(request: Request) -> Source:
-    return Source(request, load(request.path, request.shown))
+    try:
+        return Source(request, load(request.path, request.shown))
+    except UsableTree as usable:  # a duplicate key: the rest of the file is checked too
+        every_problem(usable, request.project, request.shown, notes=request.options.notes)
 
 
 def compose(source: Source) -> Prepared:
