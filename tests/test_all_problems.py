@@ -6,10 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from badinput import cli_run, project_with
 
 from briefing import api
-
-from badinput import cli_run, project_with
 
 CASES = [
     pytest.param(
