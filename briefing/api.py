@@ -15,7 +15,7 @@ from briefing.options import BuildOptions
 from briefing.output import safe_name
 from briefing.source.load import UsableTree, load
 from briefing.source.pack import is_pack, validate_pack
-from briefing.source.prepare import every_problem, prepare
+from briefing.source.prepare import every_problem, prepare, prepare_loaded
 from briefing.source.project import BuildDefaults, load_project
 
 if TYPE_CHECKING:
@@ -98,16 +98,28 @@ def check(
 
 
 def check_path(path: Path, project: Path, *, pdf_ua: bool = False) -> tuple[Problem, ...]:
-    """The warnings of one document or pack; its errors raise BriefingError."""
+    """The warnings of one document or pack; its errors raise BriefingError. A pack is
+    checked with its documents, as its build composes them (an image a document names is
+    looked for beside that document)."""
     shown = shown_path(path)
     try:
         loaded = load(path, shown)
     except UsableTree as usable:  # a duplicate key: the rest of the file is checked too
         every_problem(usable, project, shown, notes=load_project(project).build.notes or "end")
-    if is_pack(loaded):
-        validate_pack(loaded, project, shown)
-        return loaded.warnings
-    return prepare(path, project, pdf_ua=pdf_ua).warnings
+    if not is_pack(loaded):
+        return prepare_loaded(loaded, project, shown, pdf_ua=pdf_ua).warnings
+    pack = validate_pack(loaded, project, shown)
+    warnings: list[Problem] = list(loaded.warnings)
+    errors: list[Problem] = []
+    for item in pack.items:
+        if item.kind == "document":
+            try:
+                warnings.extend(prepare(item.path, project, pdf_ua=pdf_ua).warnings)
+            except BriefingError as error:
+                errors.extend(error.problems)
+    if errors:
+        raise BriefingError(dict.fromkeys([*errors, *warnings]))
+    return tuple(dict.fromkeys(warnings))
 
 
 def build(
@@ -126,6 +138,7 @@ def build(
     pdf_ua: bool | None = None,
     handout: int | None = None,
     notes: str | None = None,
+    output: Path | None = None,
 ) -> BuildResult:
     """Build documents and packs into `out_dir`; one failure does not stop the others.
 
@@ -134,7 +147,9 @@ def build(
     processes; `"auto"` picks a number that is never slower than one on a small project
     (see auto_workers). Any `concurrent.futures` executor (a Dask client's, say) can be given
     instead, and then `jobs` is how many chunks a pack's recipients are split into. `pdf_a`
-    makes PDF/A-3b files that carry their YAML sources (see finish/pdfa.py).
+    makes PDF/A-3b files that carry their YAML sources (see finish/pdfa.py). `output` names
+    the PDF of a single document instead of `out_dir` and its file name (see
+    output.chosen_paths).
     """
     from briefing.jobs.batch import local_executor, plan, run
 
@@ -144,6 +159,10 @@ def build(
                             email_budget=email_budget, pdf_a=pdf_a, pdf_ua=pdf_ua,
                             handout=handout, notes=notes)
     out_dir = out_dir or project / (settings.build.out or "out")
+    if output is not None:
+        problem = output_problem(paths)
+        if problem:
+            raise BriefingError.at("--output", None, problem)
     documents = list(paths) if paths else discover(project)
     if not documents:
         raise BriefingError.at(project / "content", None, "no documents (*.yaml) to build")
@@ -157,7 +176,7 @@ def build(
     parallel = executor is not None or workers > 1
     job_list, failed = plan([p for p in documents if p not in clashes], project=project,
                             out_dir=out_dir, options=options,
-                            workers=max(workers, 1) if parallel else 1)
+                            workers=max(workers, 1) if parallel else 1, output=output)
     own = (local_executor(min(workers, len(job_list)))
            if executor is None and workers > 1 and len(job_list) > 1 else None)
     try:
@@ -174,29 +193,48 @@ def build(
     return BuildResult(outputs, tuple(failures))
 
 
+def output_problem(paths: Sequence[Path] | None) -> str | None:
+    """Why `-o/--output` cannot name the output of these files, or None when it can: it names
+    one document's PDF, so it takes exactly one file, and not a pack (one PDF per recipient)."""
+    count = len(paths or ())
+    if count != 1:
+        given = "none was given" if not count else f"{count} were given"
+        return (f"-o/--output names the PDF of one document: give exactly one file ({given}); "
+                "use --out DIR for the folder of several")
+    path = next(iter(paths or ()))
+    try:
+        pack = is_pack(load(path, shown_path(path)))
+    except BriefingError:
+        return None  # the build reports what is wrong with the file
+    if pack:
+        return (f"-o/--output names the PDF of one document, and {shown_path(path)} is a pack "
+                "(its PDFs are named after the pack and each recipient); use --out DIR for "
+                "their folder")
+    return None
+
+
 def build_options(defaults: BuildDefaults, *, paper: str | None = None,
                   strict: bool | None = None, profile: str | None = None,
                   email_budget: int | None = None, pdf_a: bool | None = None,
                   pdf_ua: bool | None = None, handout: int | None = None,
                   notes: str | None = None) -> BuildOptions:
     """The options of a build: what was given, else the project file's, else the default."""
-    from briefing.options import check_profile
+    from briefing.options import as_paper, as_profile
 
     def pick(given: object, default: object, builtin: object) -> Any:
         return given if given is not None else default if default is not None else builtin
 
     base = BuildOptions()
     options = BuildOptions(
-        paper=pick(paper, defaults.paper, base.paper),
+        paper=as_paper(pick(paper, defaults.paper, base.paper)),
         strict=pick(strict, defaults.strict, base.strict),
-        profile=pick(profile, defaults.profile, base.profile),
+        profile=as_profile(pick(profile, defaults.profile, base.profile)),
         email_budget=pick(email_budget, defaults.email_budget, base.email_budget),
         pdf_a=pick(pdf_a, defaults.pdf_a, base.pdf_a),
         pdf_ua=pick(pdf_ua, defaults.pdf_ua, base.pdf_ua),
         handout=pick(handout, defaults.handout, base.handout),
         notes=pick(notes, defaults.notes, base.notes),
     )
-    check_profile(options.profile)
     if options.pdf_ua:
         from briefing.source.accessible import check_profile as check_tagged_profile
 

@@ -86,6 +86,8 @@ def _log() -> None:
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Output folder (default: out/ in the project, or build.out).")
+@click.option("-o", "--output", "output_pdf", type=click.Path(dir_okay=False, path_type=Path),
+              help="The PDF of a single document (its web page: the same name, .html).")
 @click.option("--paper", type=click.Choice(["a4", "letter", "a5"]), default=None,
               help="Paper size of the PDF (default: a4, or build.paper).")
 @click.option("--strict/--no-strict", default=None,
@@ -112,7 +114,7 @@ def build(ctx: click.Context, files: tuple[str, ...], out_dir: Path | None, pape
           strict: bool | None, profile: str | None, email_budget: float | None,
           jobs: int | None, scheduler: str | None, pdf_a: bool | None,
           pdf_ua: bool | None = None, handout: str | None = None,
-          notes: str | None = None) -> None:
+          notes: str | None = None, output_pdf: Path | None = None) -> None:
     """Build FILES (default: every document and pack in content/) into PDF and HTML.
 
     Options not given come from the project file, briefing.toml ([build])."""
@@ -126,6 +128,8 @@ def build(ctx: click.Context, files: tuple[str, ...], out_dir: Path | None, pape
         if problem:
             raise click.UsageError(problem)
     paths = _paths(files)
+    if output_pdf is not None and (problem := api.output_problem(paths)):
+        raise click.UsageError(problem)
     project = _project(paths)
     console = _console(stderr=True)
     progress = _Progress(console)
@@ -140,7 +144,7 @@ def build(ctx: click.Context, files: tuple[str, ...], out_dir: Path | None, pape
                 paths or None, project=project, out_dir=out_dir, paper=paper, strict=strict,
                 profile=profile, jobs=jobs or "auto", executor=executor,
                 on_result=on_result, pdf_ua=pdf_ua, pdf_a=pdf_a,
-                handout=int(handout[0]) if handout else None, notes=notes,
+                handout=int(handout[0]) if handout else None, notes=notes, output=output_pdf,
                 email_budget=int(email_budget * 1024 * 1024) if email_budget else None,
             )
     except BriefingError as error:
