@@ -27,6 +27,7 @@ from pypdf.generic import (
     TextStringObject,
 )
 
+from briefing.assemble.conformance import declare_pdf_17, print_links
 from briefing.assemble.tags import PartPages, is_tagged, merge_structure
 from briefing.render.pdf import Anchor, RenderedPart
 from briefing.source.markdown import XREF_SCHEME
@@ -168,6 +169,8 @@ def assemble(
     _page_labels(writer, parts, starts, numbers)
     _outline(writer, outline, anchors)
     _metadata(writer, metadata)
+    declare_pdf_17(writer)
+    print_links(writer)
     writer.compress_identical_objects()
     buffer = io.BytesIO()
     writer.write(buffer)

@@ -95,12 +95,12 @@ def regroup_list(kids: list[PdfObject], new: Callable[[DictionaryObject], Indire
                          for i in items):
             # <div><dt>…</dt><dd>…</dd></div>: one item, labelled by its term
             element[NameObject("/S")] = NameObject("/LI")
-            for position, item in enumerate(items):
-                inner = cast(DictionaryObject, item.get_object())
+            for position, entry in enumerate(items):
+                inner = cast(DictionaryObject, entry.get_object())
                 inner[NameObject("/S")] = NameObject("/Lbl" if position == 0 and len(items) > 1
                                                      else "/LBody")
-                for body in _element_kids(inner):
-                    found = cast(DictionaryObject, body.get_object())
+                for nested in _element_kids(inner):
+                    found = cast(DictionaryObject, nested.get_object())
                     if found.get("/S") == "/LBody":
                         found[NameObject("/S")] = NameObject("/NonStruct")
             regrouped.append(kid)

@@ -380,7 +380,7 @@ class _TaggedPart:
         added = self.writer._add_object(element)
         for child in children:
             cast(DictionaryObject, child.get_object())[NameObject("/P")] = added
-        if element["/S"] == "/L":
+        if str(element["/S"]) == "/L":
             element[NameObject("/K")] = ArrayObject(
                 regroup_list(kids, self.writer._add_object, added))
         for on, mcid in pending.mcids:
