@@ -132,8 +132,7 @@ def test_validators_find_no_failure(project: Path, build: str, source: str) -> N
         problems += [f"{pdf.name}: {f}" for f in failures]
     if problems and source == "khmer" and "ua" in build:
         pytest.xfail("Khmer: 25 glyph codes map to '' in ToUnicode (page "
-                     "PDFUA1-FONT-UNICODE-MAPPING-001, outloud TXT-003) and <wbr> leaves 26 "
-                     "empty Link elements (outloud LNK-003): not fixed yet")
+                     "PDFUA1-FONT-UNICODE-MAPPING-001, outloud TXT-003): not fixed yet")
     assert problems == []
 
 
@@ -186,9 +185,6 @@ def test_khmer_extracts_as_written(project: Path, reader: str, build: str) -> No
     missing = [r for r in runs if r not in text]
     if missing and reader in KHMER_LIMITS:
         pytest.xfail(KHMER_LIMITS[reader])
-    if missing and reader == "pdfium" and "ua" in build:
-        pytest.xfail("PDFium drops text whose line-level /ActualText span encloses the "
-                     "tagged marked content: 20 of 695 Khmer characters with --pdf-ua")
     assert missing == [], f"{len(missing)} of {len(runs)} Khmer runs not extracted"
 
 

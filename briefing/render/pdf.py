@@ -16,6 +16,7 @@ from typing import Any
 from briefing.errors import BriefingError, Problem
 from briefing.render.fetcher import project_fetcher
 from briefing.render.timelimit import TIME_LIMIT_ENV, TimeLimitExceeded, time_limit, time_limit_for
+from briefing.source.khmer import ZWSP, zero_width_breaks
 from briefing.source.markdown import XREF_SCHEME
 
 PX_TO_PT = 0.75
@@ -100,6 +101,7 @@ def render_pdf(html: str, *, name: str, base: Path, project: Path, shown: str,
     from briefing.render.actual_text import install_actual_text
 
     install_actual_text()  # extracted Khmer text equals the source (see source/khmer.py)
+    html = zero_width_breaks(html)
     LOG.info("%s: rendering %s", shown, name)
     fetcher = project_fetcher(project)
     limit = time_limit_for(len(html))
@@ -170,4 +172,4 @@ def _link_text(element: Any, parents: dict[Any, Any]) -> str:
     if element is None:
         return ""
     label = " ".join(str(element.get("aria-label") or "").split())
-    return label or " ".join("".join(element.itertext()).split())
+    return label or " ".join("".join(element.itertext()).replace(ZWSP, "").split())
