@@ -130,9 +130,6 @@ def test_validators_find_no_failure(project: Path, build: str, source: str) -> N
         if "pdfa" in build:
             failures += page_failures(pdf, "3b")
         problems += [f"{pdf.name}: {f}" for f in failures]
-    if problems and source == "khmer" and "ua" in build:
-        pytest.xfail("Khmer: 25 glyph codes map to '' in ToUnicode (page "
-                     "PDFUA1-FONT-UNICODE-MAPPING-001, outloud TXT-003): not fixed yet")
     assert problems == []
 
 

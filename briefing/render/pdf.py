@@ -99,8 +99,10 @@ def render_pdf(html: str, *, name: str, base: Path, project: Path, shown: str,
     import weasyprint
 
     from briefing.render.actual_text import install_actual_text
+    from briefing.render.tounicode import install_unicode_fallback
 
     install_actual_text()  # extracted Khmer text equals the source (see source/khmer.py)
+    install_unicode_fallback()  # every glyph drawn has a Unicode value (PDF/UA)
     html = zero_width_breaks(html)
     LOG.info("%s: rendering %s", shown, name)
     fetcher = project_fetcher(project)

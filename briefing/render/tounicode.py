@@ -1,0 +1,104 @@
+"""Every glyph drawn gets a Unicode mapping: WeasyPrint leaves some glyphs of a cluster empty.
+
+WeasyPrint writes a font's ToUnicode table from the text of each glyph's cluster: when shaping
+turns one cluster into several glyphs (a Khmer consonant with a subscript form, a split vowel),
+the cluster's text goes to the last glyph and the others map to the empty string. A glyph with
+no Unicode value breaks PDF/UA (ISO 14289-1 7.21.7; `page` PDFUA1-FONT-UNICODE-MAPPING-001,
+`outloud` TXT-003), and readers that read text through ToUnicode (pdf.js, mutool) put stray
+Latin letters, control characters or U+FFFD in its place.
+
+`install_unicode_fallback` fills those empty entries just before WeasyPrint writes the fonts,
+from the font program itself (fontTools): the character the font's cmap maps to the glyph, or,
+for a glyph that only a substitution makes (a subscript consonant is COENG + consonant), the
+text of the glyphs that substitution starts from. A glyph that neither explains maps to U+200C
+(ZERO WIDTH NON-JOINER), which no reader shows. Lines of Khmer also carry /ActualText (see
+actual_text.py), which readers that support it prefer to ToUnicode, so this changes nothing
+there.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import Any
+
+#: what a glyph that no cmap entry or substitution explains is mapped to
+FALLBACK = "\u200c"
+#: rounds of following substitutions back to characters (a chain of lookups)
+ROUNDS = 4
+
+
+def glyph_texts(font_file: bytes, index: int = 0) -> dict[int, str]:
+    """Text of each glyph id that the font's cmap or its GSUB substitutions explain."""
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(io.BytesIO(font_file), fontNumber=index, lazy=True)
+    order = font.getGlyphOrder()
+    ids = {name: number for number, name in enumerate(order)}
+    texts: dict[str, str] = {}
+    for code, name in sorted((font.getBestCmap() or {}).items()):
+        texts.setdefault(name, chr(code))
+    rules: list[tuple[list[str], list[str]]] = []  # (input glyphs, output glyphs)
+    if "GSUB" in font:
+        for lookup in font["GSUB"].table.LookupList.Lookup:
+            for table in lookup.SubTable:
+                if table.LookupType == 7:  # extension: the real subtable inside
+                    table = table.ExtSubTable
+                kind = table.LookupType
+                if kind == 1:
+                    rules += [([a], [b]) for a, b in table.mapping.items()]
+                elif kind == 2:
+                    rules += [([a], list(b)) for a, b in table.mapping.items()]
+                elif kind == 3:
+                    rules += [([a], [b]) for a, alts in table.alternates.items() for b in alts]
+                elif kind == 4:
+                    rules += [([first, *lig.Component], [lig.LigGlyph])
+                              for first, ligs in table.ligatures.items() for lig in ligs]
+    for _ in range(ROUNDS):
+        added = False
+        for inputs, outputs in rules:
+            if all(g in texts for g in inputs):
+                text = "".join(texts[g] for g in inputs)
+                for position, out in enumerate(outputs):
+                    if out not in texts:
+                        # a one-to-many substitution: the text goes to its first glyph
+                        texts[out] = text if position == 0 else FALLBACK
+                        added = True
+        if not added:
+            break
+    return {ids[name]: text for name, text in texts.items() if name in ids}
+
+
+def fill_empty_mappings(to_unicode: dict[int, str], font_file: bytes, index: int = 0) -> int:
+    """Give every glyph of `to_unicode` that maps to "" a text; returns how many were filled."""
+    empty = [glyph for glyph, text in to_unicode.items() if not text]
+    if not empty:
+        return 0
+    try:
+        known = glyph_texts(font_file, index)
+    except Exception:  # a font fontTools cannot read: still give each glyph a value
+        known = {}
+    for glyph in empty:
+        to_unicode[glyph] = known.get(glyph) or FALLBACK
+    return len(empty)
+
+
+def install_unicode_fallback() -> None:
+    """Wrap WeasyPrint's font writer so each font's empty ToUnicode entries are filled first."""
+    import weasyprint.pdf as pdf_module
+
+    current: Callable[..., Any] | None = getattr(pdf_module, "build_fonts_dictionary", None)
+    if current is None or getattr(current, "_briefing_unicode", False):
+        return
+    original = current
+
+    def build_fonts_dictionary(pdf: Any, fonts: Any, *args: Any, **kwargs: Any) -> Any:
+        for font in fonts.values():
+            to_unicode = getattr(font, "to_unicode", None)
+            content = getattr(font, "file_content", None)
+            if isinstance(to_unicode, dict) and isinstance(content, bytes):
+                fill_empty_mappings(to_unicode, content, int(getattr(font, "index", 0) or 0))
+        return original(pdf, fonts, *args, **kwargs)
+
+    build_fonts_dictionary._briefing_unicode = True  # type: ignore[attr-defined]
+    pdf_module.build_fonts_dictionary = build_fonts_dictionary
