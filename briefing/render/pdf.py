@@ -105,7 +105,7 @@ def render_pdf(html: str, *, name: str, base: Path, project: Path, shown: str,
     import weasyprint
 
     from briefing.render.actual_text import install_actual_text
-    from briefing.render.tounicode import install_unicode_fallback
+    from briefing.render.tounicode import install_unicode_fallback, layout_hyphens_soft
 
     install_actual_text()  # extracted Khmer text equals the source (see source/khmer.py)
     install_unicode_fallback()  # every glyph drawn has a Unicode value (PDF/UA)
@@ -121,7 +121,8 @@ def render_pdf(html: str, *, name: str, base: Path, project: Path, shown: str,
             )
             document = source.render()
             _neutralise(document)
-            pdf = document.write_pdf(pdf_tags=tagged, attachments=None)
+            with layout_hyphens_soft(html):
+                pdf = document.write_pdf(pdf_tags=tagged, attachments=None)
     except TimeLimitExceeded:
         raise BriefingError.at(shown, None, (
             f"{name}: laying out took longer than {limit or 0:.0f} s and was stopped; look "

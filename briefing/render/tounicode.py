@@ -19,13 +19,39 @@ there.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 #: what a glyph that no cmap entry or substitution explains is mapped to
 FALLBACK = "\u200c"
 #: rounds of following substitutions back to characters (a chain of lookups)
 ROUNDS = 4
+#: the hyphen WeasyPrint adds where it hyphenates a word (CSS `hyphenate-character` default)
+LAYOUT_HYPHEN = "\u2010"
+SOFT_HYPHEN = "\u00ad"
+#: whether the hyphens drawn in the PDF being written are all layout hyphens
+_ONLY_LAYOUT_HYPHENS: ContextVar[bool] = ContextVar("only_layout_hyphens", default=False)
+
+
+@contextmanager
+def layout_hyphens_soft(html: str) -> Iterator[None]:
+    """While writing the PDF of `html`, map the glyph of U+2010 HYPHEN to U+00AD SOFT HYPHEN.
+
+    Where WeasyPrint hyphenates a word it draws U+2010 at the end of the line, and every reader
+    then returned "con‐sequence", so a search for the word failed and screen readers read a
+    hyphen. Tagged PDF (ISO 32000-1 14.8.2, "Hyphenation") represents a hyphen added at a line
+    break as U+00AD, the soft hyphen, which Unicode defines as invisible except where a line
+    breaks and which search ignores: pdf.js drops it, PDFium reports it as its line-end hyphen.
+    A glyph has one Unicode value per font, so this is only done when the text itself has no
+    U+2010 (authors type "-", U+002D, a different character).
+    """
+    token = _ONLY_LAYOUT_HYPHENS.set(LAYOUT_HYPHEN not in html)
+    try:
+        yield
+    finally:
+        _ONLY_LAYOUT_HYPHENS.reset(token)
 
 
 def glyph_texts(font_file: bytes, index: int = 0) -> dict[int, str]:
@@ -93,11 +119,16 @@ def install_unicode_fallback() -> None:
     original = current
 
     def build_fonts_dictionary(pdf: Any, fonts: Any, *args: Any, **kwargs: Any) -> Any:
+        soft = _ONLY_LAYOUT_HYPHENS.get()
         for font in fonts.values():
             to_unicode = getattr(font, "to_unicode", None)
             content = getattr(font, "file_content", None)
             if isinstance(to_unicode, dict) and isinstance(content, bytes):
                 fill_empty_mappings(to_unicode, content, int(getattr(font, "index", 0) or 0))
+            if soft and isinstance(to_unicode, dict):
+                for glyph, text in to_unicode.items():
+                    if text == LAYOUT_HYPHEN:
+                        to_unicode[glyph] = SOFT_HYPHEN
         return original(pdf, fonts, *args, **kwargs)
 
     build_fonts_dictionary._briefing_unicode = True  # type: ignore[attr-defined]
