@@ -199,10 +199,42 @@ def test_layout_hyphens_extract_as_the_whole_word(project: Path) -> None:
 
 def test_link_annotations_print(project: Path) -> None:
     """A printed copy shows what a link annotation draws (ISO 32000-1 12.5.3, flag 3)."""
-    for build in ("ua-screen", "ua-print"):
+    for build in ("ua-screen", "ua-print", "pdfa"):
         for pdf in outputs(project, build, "seed") + outputs(project, build, "pack")[:1]:
             for page in PdfReader(pdf).pages:
                 for annot in page.get("/Annots", []):
                     annot = annot.get_object()
                     if annot["/Subtype"] == "/Link":
                         assert int(annot.get("/F", 0)) & 4, f"{pdf.name}: link without Print"
+
+
+@pytest.fixture(scope="module")
+def print_profiles(project: Path) -> dict[str, Path]:
+    """The seed built for print, booklet and handout (profiles without --pdf-ua)."""
+    built = {}
+    for profile in ("print", "booklet", "handout"):
+        result = run_briefing("build", "--out", f"out/{profile}", "--profile", profile,
+                              SOURCES["seed"], cwd=project, timeout=600)
+        assert result.returncode == 0, f"{profile}: {result.stderr}"
+        built[profile] = project / "out" / profile / "cambodia-faq.pdf"
+    return built
+
+
+@pytest.mark.parametrize("profile", ["print", "booklet", "handout"])
+def test_print_profiles_declare_pdf_17(print_profiles: dict[str, Path], profile: str) -> None:
+    """They use PDF 1.4 keys and later (/Lang, /DisplayDocTitle): the header says 1.7."""
+    pdf = print_profiles[profile]
+    assert pdf.read_bytes()[:8] == b"%PDF-1.7"
+    for page in PdfReader(pdf).pages:
+        for annot in page.get("/Annots", []):
+            annot = annot.get_object()
+            if annot["/Subtype"] == "/Link":
+                assert int(annot.get("/F", 0)) & 4, f"{profile}: link without Print"
+
+
+def test_booklet_running_header_extracts_as_shown(print_profiles: dict[str, Path]) -> None:
+    """The booklet's narrow header cuts the title with "…"; the ellipsis extracts as "…"."""
+    for name, reader in READERS.items():
+        text = "".join(reader(print_profiles["booklet"]))
+        assert "Trafficking in…" in text, name
+        assert "in… Cambodia" not in text and "in Cambodia Cambodia" not in text, name

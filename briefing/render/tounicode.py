@@ -19,6 +19,7 @@ there.
 from __future__ import annotations
 
 import io
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -95,6 +96,42 @@ def glyph_texts(font_file: bytes, index: int = 0) -> dict[int, str]:
     return {ids[name]: text for name, text in texts.items() if name in ids}
 
 
+def nominal_texts(font_file: bytes, index: int = 0) -> dict[int, str]:
+    """The character the font's cmap maps to each glyph id (the first, by code point)."""
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(io.BytesIO(font_file), fontNumber=index, lazy=True)
+    found: dict[int, str] = {}
+    for code, name in sorted((font.getBestCmap() or {}).items()):
+        found.setdefault(font.getGlyphID(name), chr(code))
+    return found
+
+
+def correct_foreign_mappings(to_unicode: dict[int, str], font_file: bytes,
+                             index: int = 0) -> int:
+    """A glyph that is a character's own glyph, mapped to a text without that character, maps
+    to the character instead; returns how many were corrected.
+
+    WeasyPrint maps a glyph to the text of the cluster it first drew: the "…" that CSS
+    `text-overflow: ellipsis` draws over cut text got the text it hid (" Cambodia"), and from
+    then on every "…" in that font extracted as " Cambodia". A glyph whose text contains its
+    own character (a Khmer consonant with its subscript, "ក្ស"), or its compatibility
+    decomposition (the "ﬃ" ligature glyph drawing "ffi"), is left as it is.
+    """
+    try:
+        nominal = nominal_texts(font_file, index)
+    except Exception:
+        return 0
+    corrected = 0
+    for glyph, text in to_unicode.items():
+        own = nominal.get(glyph)
+        if own is not None and text and own not in text and (
+                unicodedata.normalize("NFKD", own) not in unicodedata.normalize("NFKD", text)):
+            to_unicode[glyph] = own
+            corrected += 1
+    return corrected
+
+
 def fill_empty_mappings(to_unicode: dict[int, str], font_file: bytes, index: int = 0) -> int:
     """Give every glyph of `to_unicode` that maps to "" a text; returns how many were filled."""
     empty = [glyph for glyph, text in to_unicode.items() if not text]
@@ -124,7 +161,9 @@ def install_unicode_fallback() -> None:
             to_unicode = getattr(font, "to_unicode", None)
             content = getattr(font, "file_content", None)
             if isinstance(to_unicode, dict) and isinstance(content, bytes):
-                fill_empty_mappings(to_unicode, content, int(getattr(font, "index", 0) or 0))
+                index = int(getattr(font, "index", 0) or 0)
+                fill_empty_mappings(to_unicode, content, index)
+                correct_foreign_mappings(to_unicode, content, index)
             if soft and isinstance(to_unicode, dict):
                 for glyph, text in to_unicode.items():
                     if text == LAYOUT_HYPHEN:
