@@ -238,3 +238,29 @@ def test_booklet_running_header_extracts_as_shown(print_profiles: dict[str, Path
         text = "".join(reader(print_profiles["booklet"]))
         assert "Trafficking in…" in text, name
         assert "in… Cambodia" not in text and "in Cambodia Cambodia" not in text, name
+
+
+def font_programs(pdf: Path) -> dict[int, str]:
+    """Each embedded font program (by object number) and the font name that uses it."""
+    reader = PdfReader(pdf)
+    found: dict[int, str] = {}
+    for page in reader.pages:
+        fonts = page["/Resources"].get("/Font", {})
+        for font in fonts.values():
+            font = font.get_object()
+            for descendant in font.get("/DescendantFonts", []):
+                descriptor = descendant.get_object()["/FontDescriptor"].get_object()
+                if "/FontFile2" in descriptor:
+                    found[descriptor.raw_get("/FontFile2").idnum] = str(font["/BaseFont"])
+    return found
+
+
+@pytest.mark.parametrize("source", ["seed", "pack", "khmer"])
+def test_one_font_program_per_font(project: Path, source: str) -> None:
+    """The parts' subsets of a font are one program under one tag (ISO 32000-1 9.6.4)."""
+    for pdf in outputs(project, "ua-screen", source) + outputs(project, "pdfa", source):
+        programs = font_programs(pdf)
+        names = list(programs.values())
+        assert len(names) == len(set(names)), f"{pdf.name}: a tag names several programs"
+        fonts = [name.split("+", 1)[-1] for name in names]
+        assert len(fonts) == len(set(fonts)), f"{pdf.name}: a font has several programs"

@@ -28,6 +28,7 @@ from pypdf.generic import (
 )
 
 from briefing.assemble.conformance import declare_pdf_17, print_links
+from briefing.assemble.fonts import share_font_programs
 from briefing.assemble.tags import PartPages, is_tagged, merge_structure
 from briefing.render.pdf import Anchor, RenderedPart
 from briefing.source.markdown import XREF_SCHEME
@@ -171,6 +172,7 @@ def assemble(
     _metadata(writer, metadata)
     declare_pdf_17(writer)
     print_links(writer)
+    share_font_programs(writer)
     writer.compress_identical_objects()
     buffer = io.BytesIO()
     writer.write(buffer)

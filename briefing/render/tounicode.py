@@ -7,13 +7,13 @@ no Unicode value breaks PDF/UA (ISO 14289-1 7.21.7; `page` PDFUA1-FONT-UNICODE-M
 `outloud` TXT-003), and readers that read text through ToUnicode (pdf.js, mutool) put stray
 Latin letters, control characters or U+FFFD in its place.
 
-`install_unicode_fallback` fills those empty entries just before WeasyPrint writes the fonts,
-from the font program itself (fontTools): the character the font's cmap maps to the glyph, or,
-for a glyph that only a substitution makes (a subscript consonant is COENG + consonant), the
-text of the glyphs that substitution starts from. A glyph that neither explains maps to U+200C
-(ZERO WIDTH NON-JOINER), which no reader shows. Lines of Khmer also carry /ActualText (see
-actual_text.py), which readers that support it prefer to ToUnicode, so this changes nothing
-there.
+`install_unicode_fallback` maps those glyphs, just before WeasyPrint writes the fonts, to U+200C
+(ZERO WIDTH NON-JOINER): invisible, and true to what the glyph adds to the text, which is
+nothing, since its cluster's text is on another glyph of the cluster. (pypdf reads "ខ្មែរ"
+as the word with two U+200C before it: invisible, and ignored by search, where giving those
+glyphs their own characters read "ែខខ្មែរ".) Lines of Khmer also carry /ActualText (see
+actual_text.py), which the readers that support it use instead of ToUnicode, so there this
+changes nothing.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-#: what a glyph that no cmap entry or substitution explains is mapped to
+from briefing.source.khmer import needs_actual_text
+
+#: what a glyph that adds no text of its own maps to
 FALLBACK = "\u200c"
-#: rounds of following substitutions back to characters (a chain of lookups)
-ROUNDS = 4
 #: the hyphen WeasyPrint adds where it hyphenates a word (CSS `hyphenate-character` default)
 LAYOUT_HYPHEN = "\u2010"
 SOFT_HYPHEN = "\u00ad"
@@ -55,47 +55,6 @@ def layout_hyphens_soft(html: str) -> Iterator[None]:
         _ONLY_LAYOUT_HYPHENS.reset(token)
 
 
-def glyph_texts(font_file: bytes, index: int = 0) -> dict[int, str]:
-    """Text of each glyph id that the font's cmap or its GSUB substitutions explain."""
-    from fontTools.ttLib import TTFont
-
-    font = TTFont(io.BytesIO(font_file), fontNumber=index, lazy=True)
-    order = font.getGlyphOrder()
-    ids = {name: number for number, name in enumerate(order)}
-    texts: dict[str, str] = {}
-    for code, name in sorted((font.getBestCmap() or {}).items()):
-        texts.setdefault(name, chr(code))
-    rules: list[tuple[list[str], list[str]]] = []  # (input glyphs, output glyphs)
-    if "GSUB" in font:
-        for lookup in font["GSUB"].table.LookupList.Lookup:
-            for table in lookup.SubTable:
-                if table.LookupType == 7:  # extension: the real subtable inside
-                    table = table.ExtSubTable
-                kind = table.LookupType
-                if kind == 1:
-                    rules += [([a], [b]) for a, b in table.mapping.items()]
-                elif kind == 2:
-                    rules += [([a], list(b)) for a, b in table.mapping.items()]
-                elif kind == 3:
-                    rules += [([a], [b]) for a, alts in table.alternates.items() for b in alts]
-                elif kind == 4:
-                    rules += [([first, *lig.Component], [lig.LigGlyph])
-                              for first, ligs in table.ligatures.items() for lig in ligs]
-    for _ in range(ROUNDS):
-        added = False
-        for inputs, outputs in rules:
-            if all(g in texts for g in inputs):
-                text = "".join(texts[g] for g in inputs)
-                for position, out in enumerate(outputs):
-                    if out not in texts:
-                        # a one-to-many substitution: the text goes to its first glyph
-                        texts[out] = text if position == 0 else FALLBACK
-                        added = True
-        if not added:
-            break
-    return {ids[name]: text for name, text in texts.items() if name in ids}
-
-
 def nominal_texts(font_file: bytes, index: int = 0) -> dict[int, str]:
     """The character the font's cmap maps to each glyph id (the first, by code point)."""
     from fontTools.ttLib import TTFont
@@ -115,8 +74,10 @@ def correct_foreign_mappings(to_unicode: dict[int, str], font_file: bytes,
     WeasyPrint maps a glyph to the text of the cluster it first drew: the "…" that CSS
     `text-overflow: ellipsis` draws over cut text got the text it hid (" Cambodia"), and from
     then on every "…" in that font extracted as " Cambodia". A glyph whose text contains its
-    own character (a Khmer consonant with its subscript, "ក្ស"), or its compatibility
-    decomposition (the "ﬃ" ligature glyph drawing "ffi"), is left as it is.
+    own character, or its compatibility decomposition (the "ﬃ" ligature glyph drawing "ffi"),
+    is left as it is, and so is text in a complex script: there the glyphs of a cluster map
+    to pieces that only make sense together (pypdf read "ខ្មែរ" as "ែខខ្មែរ" when each
+    glyph was given its own character).
     """
     try:
         nominal = nominal_texts(font_file, index)
@@ -125,24 +86,20 @@ def correct_foreign_mappings(to_unicode: dict[int, str], font_file: bytes,
     corrected = 0
     for glyph, text in to_unicode.items():
         own = nominal.get(glyph)
-        if own is not None and text and own not in text and (
+        if own is None or not text or needs_actual_text(text + own):
+            continue  # a complex script's cluster mapping is right as a whole (see above)
+        if own not in text and (
                 unicodedata.normalize("NFKD", own) not in unicodedata.normalize("NFKD", text)):
             to_unicode[glyph] = own
             corrected += 1
     return corrected
 
 
-def fill_empty_mappings(to_unicode: dict[int, str], font_file: bytes, index: int = 0) -> int:
-    """Give every glyph of `to_unicode` that maps to "" a text; returns how many were filled."""
+def fill_empty_mappings(to_unicode: dict[int, str]) -> int:
+    """Map every glyph of `to_unicode` that maps to "" to U+200C; returns how many."""
     empty = [glyph for glyph, text in to_unicode.items() if not text]
-    if not empty:
-        return 0
-    try:
-        known = glyph_texts(font_file, index)
-    except Exception:  # a font fontTools cannot read: still give each glyph a value
-        known = {}
     for glyph in empty:
-        to_unicode[glyph] = known.get(glyph) or FALLBACK
+        to_unicode[glyph] = FALLBACK
     return len(empty)
 
 
@@ -162,7 +119,7 @@ def install_unicode_fallback() -> None:
             content = getattr(font, "file_content", None)
             if isinstance(to_unicode, dict) and isinstance(content, bytes):
                 index = int(getattr(font, "index", 0) or 0)
-                fill_empty_mappings(to_unicode, content, index)
+                fill_empty_mappings(to_unicode)
                 correct_foreign_mappings(to_unicode, content, index)
             if soft and isinstance(to_unicode, dict):
                 for glyph, text in to_unicode.items():
