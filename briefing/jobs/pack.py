@@ -31,8 +31,7 @@ from briefing.assemble.merge import (
 )
 from briefing.assemble.supplied import supplied_pdf
 from briefing.errors import BriefingError, Problem, shown_path
-from briefing.finish import finish
-from briefing.finish.pdfa import pack_sources
+from briefing.finish import finish, optimise_parts
 from briefing.jobs.parts import (
     Renderer,
     check_outline_anchors,
@@ -313,22 +312,40 @@ def write_copies(shared: SharedPack, *, project: Path, out_dir: Path, options: B
     pack = shared.pack
     everyone: list[Recipient | None] = list(pack.recipients) or [None]
     chosen = list(indexes) if indexes is not None else list(range(len(everyone)))
+    # the shared parts' images optimised once for every copy (by content), not per copy
+    optimised = optimise_parts(
+        [p.part.pdf for p in (*shared.parts, *(shared.covers[i] for i in chosen))], options)
+    if optimised:
+        shared = replace(
+            shared, parts=tuple(_optimised(p, optimised) for p in shared.parts),
+            covers=tuple(_optimised(p, optimised) for p in shared.covers))
     targets = copy_files(pack, out_dir)
     cache: ReaderCache = {}
     copies: list[PackCopy] = []
     outline = (OutlineEntry("Cover", "cover", "cover-0"), *shared.outline)
-    sources = pack_sources(pack, project) if options.pdf_a else ()
+    if options.pdf_a:
+        from briefing.finish.pdfa import pack_sources
+
+        sources = pack_sources(pack, project)
+    else:
+        sources = ()
     for index in chosen:
         recipient, cover = everyone[index], shared.covers[index]
         pdf = assemble([cover, *shared.parts], outline, copy_metadata(pack, recipient),
                        shared.overlays[index], cache)
         pdf, pages = finish(pdf, options, shown_path(targets[index]),
-                            starts=item_starts(cover, shared), sources=sources)
+                            starts=item_starts(cover, shared), sources=sources,
+                            optimised=bool(optimised))
         write_atomic(targets[index], pdf)
         copies.append(PackCopy(recipient, targets[index], pages, len(pdf)))
     if pack.recipients and indexes is None:
         write_manifest(manifest_file(pack, out_dir), copies)
     return copies
+
+
+def _optimised(placed: Placed, optimised: dict[bytes, bytes]) -> Placed:
+    found = optimised.get(placed.part.pdf)
+    return replace(placed, part=replace(placed.part, pdf=found)) if found else placed
 
 
 def copy_metadata(pack: Pack, recipient: Recipient | None) -> Metadata:
