@@ -100,7 +100,7 @@ Render = Callable[[str, str], RenderedPart]
 def pack_css(theme: Theme, part: str, paper: Paper, first_page: int | None = None) -> Markup:
     """A part's stylesheets plus the pack's own, for the given paper and first page number."""
     extra = page_css(paper, first_page) + "\n" + theme.stylesheet("pack.css")
-    return stylesheets(theme, part, extra)
+    return stylesheets(theme, part, extra, paper)
 
 
 def render_shared(pack: Pack, project: Path, paper: Paper, theme: Theme,

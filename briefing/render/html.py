@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from markupsafe import Markup
 
 from briefing.render.theme import Theme
+from briefing.render.typeset import typeset_html
 from briefing.source.khmer import segment_html
 from briefing.source.markdown import XREF_SCHEME, Composed, Linker
 
@@ -79,8 +80,14 @@ _PART_STYLES = {
 }
 
 
-def stylesheets(theme: Theme, part: str, extra: str = "") -> Markup:
-    sheets = [theme.stylesheet(name) for name in _PART_STYLES[part]]
+def stylesheets(theme: Theme, part: str, extra: str = "", paper: Paper | None = None) -> Markup:
+    """A part's stylesheets in cascade order: the shared ones, the paper's text block right
+    after print.css (`paper-a4.css`: margins, type size; a part's own sheet, such as the
+    cover's, can still override it), the part's own, then the project's `custom.css`."""
+    names = list(_PART_STYLES[part])
+    if paper is not None and "print.css" in names:
+        names.insert(names.index("print.css") + 1, f"paper-{paper.name}.css")
+    sheets = [theme.stylesheet(name, optional=name.startswith("paper-")) for name in names]
     sheets.append(theme.stylesheet("custom.css", optional=True))
     # Stylesheets are theme files (trusted), never content.
     return Markup("\n".join([*sheets, extra]))
@@ -101,10 +108,12 @@ def render_template(
     and there is no notes list."""
     document = composed.document
     placed = {note.number: note for note in composed.notes} if page_notes else None
-    answers = {qid: Markup(prose.html(linker, placed)) for qid, prose in composed.answers.items()}
-    intros = {sid: Markup(prose.html(linker, placed)) for sid, prose in composed.intros.items()}
+    answers = {qid: Markup(typeset_html(prose.html(linker, placed)))
+               for qid, prose in composed.answers.items()}
+    intros = {sid: Markup(typeset_html(prose.html(linker, placed)))
+              for sid, prose in composed.intros.items()}
     notes = [] if page_notes else [
-        (note, Markup(note.body.html(linker))) for note in composed.notes
+        (note, Markup(typeset_html(note.body.html(linker)))) for note in composed.notes
     ]
     # Line-break opportunities between Khmer words: in the HTML only, never in the content.
     return segment_html(theme.environment().get_template(template).render(
@@ -114,7 +123,7 @@ def render_template(
 
 def cover_html(composed: Composed, theme: Theme, paper: Paper) -> str:
     return render_template(theme, "cover.html.j2", composed, part_linker("cover"),
-                           css=stylesheets(theme, "cover", page_css(paper)))
+                           css=stylesheets(theme, "cover", page_css(paper), paper))
 
 
 def body_html(composed: Composed, theme: Theme, paper: Paper, first_page: int,
@@ -123,12 +132,12 @@ def body_html(composed: Composed, theme: Theme, paper: Paper, first_page: int,
     `page_notes`: the notes at the foot of the pages, not in a notes part."""
     return render_template(theme, "body.html.j2", composed, part_linker("body"),
                            page_notes=page_notes,
-                           css=stylesheets(theme, "body", page_css(paper, first_page)))
+                           css=stylesheets(theme, "body", page_css(paper, first_page), paper))
 
 
 def notes_html(composed: Composed, theme: Theme, paper: Paper) -> str:
     return render_template(theme, "notes.html.j2", composed, part_linker("notes"),
-                           css=stylesheets(theme, "notes", page_css(paper)))
+                           css=stylesheets(theme, "notes", page_css(paper), paper))
 
 
 def page_html(composed: Composed, theme: Theme) -> str:

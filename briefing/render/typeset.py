@@ -1,0 +1,67 @@
+"""Line-breaking hints added to the HTML of the content: a typesetter's rules that CSS alone
+cannot say.
+
+- The last word of a paragraph (or list item) is never hyphenated: it is wrapped in
+  `<span class="last-word">`, which print.css sets `hyphens: manual`, so a paragraph never
+  ends on a scrap such as "traf-/ficking.".
+- An address printed as a link's text (a URL, an e-mail address, a phone number) is never
+  hyphenated (print.css) and breaks only at its punctuation: a `<wbr>` (a break opportunity
+  with no character) goes before `.`, `/`, `@`, `?`, `#`, `&`, `=`, `_`, `-` and after `//`,
+  as style guides advise (Chicago 6.17), so whoever types it from paper types what is there.
+  Phone numbers do not break at all.
+
+Only the markup changes; the text is the content's, character for character (extracted text
+and copy-paste give it back unchanged).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+#: the last run of non-space text before a paragraph or list item closes
+_LAST_WORD = re.compile(r"(?<=[\s>])([^\s<>]+)(\s*</(?:p|li)>)")
+#: a link and its text, when the text has no markup of its own
+_LINK = re.compile(r'(<a\b[^>]*\bhref="([^"]*)"[^>]*>)([^<]+)(</a>)')
+_ADDRESS_BREAK = re.compile(r"(//)|([./@?#&=_\-])")
+
+
+def _break_address(text: str) -> str:
+    """Pieces that never break inside (`.address-part`, white-space: nowrap: not even after
+    one of the address's own hyphens, where a reader would take it for a hyphenation), with a
+    break opportunity between them."""
+    pieces: list[str] = []
+    last = 0
+    for match in _ADDRESS_BREAK.finditer(text):
+        cut = match.end() if match.group(1) else match.start()
+        if cut > last:
+            pieces.append(text[last:cut])
+            last = cut
+    pieces.append(text[last:])
+    return "<wbr>".join(
+        f'<span class="address-part">{html.escape(piece)}</span>' for piece in pieces if piece
+    )
+
+
+def _looks_like_address(text: str) -> bool:
+    return " " not in text.strip() and any(mark in text for mark in ("/", "@", "."))
+
+
+def _address(match: re.Match[str]) -> str:
+    opening, href, text, closing = match.groups()
+    plain = html.unescape(text)
+    if href.startswith("tel:"):
+        return f'{opening}<span class="address phone">{text}</span>{closing}'
+    if not _looks_like_address(plain):
+        return match.group(0)
+    return f'{opening}<span class="address">{_break_address(plain)}</span>{closing}'
+
+
+def _last_word(match: re.Match[str]) -> str:
+    word, closing = match.groups()
+    return f'<span class="last-word">{word}</span>{closing}'
+
+
+def typeset_html(fragment: str) -> str:
+    """The content's HTML with the break hints above."""
+    return _LAST_WORD.sub(_last_word, _LINK.sub(_address, fragment))
