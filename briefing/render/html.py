@@ -102,18 +102,20 @@ def page_css(paper: Paper, first_page: int | None = None) -> str:
 
 def render_template(
     theme: Theme, template: str, composed: Composed, linker: Linker, *,
-    page_notes: bool = False, **context: object
+    page_notes: bool = False, paper: bool = True, **context: object
 ) -> str:
     """`page_notes`: each note goes into the text at its first call, for the foot of the page,
-    and there is no notes list."""
+    and there is no notes list. `paper`: the content gets the line-breaking hints of
+    render/typeset.py (the web page, which the reader's browser sets, does without)."""
+    hints = typeset_html if paper else str
     document = composed.document
     placed = {note.number: note for note in composed.notes} if page_notes else None
-    answers = {qid: Markup(typeset_html(prose.html(linker, placed)))
+    answers = {qid: Markup(hints(prose.html(linker, placed)))
                for qid, prose in composed.answers.items()}
-    intros = {sid: Markup(typeset_html(prose.html(linker, placed)))
+    intros = {sid: Markup(hints(prose.html(linker, placed)))
               for sid, prose in composed.intros.items()}
     notes = [] if page_notes else [
-        (note, Markup(typeset_html(note.body.html(linker)))) for note in composed.notes
+        (note, Markup(hints(note.body.html(linker)))) for note in composed.notes
     ]
     # Line-break opportunities between Khmer words: in the HTML only, never in the content.
     return segment_html(theme.environment().get_template(template).render(
@@ -142,7 +144,7 @@ def notes_html(composed: Composed, theme: Theme, paper: Paper) -> str:
 
 def page_html(composed: Composed, theme: Theme) -> str:
     """One self-contained web page (styles inlined), for the web or an e-mail body."""
-    return render_template(theme, "page.html.j2", composed, page_linker,
+    return render_template(theme, "page.html.j2", composed, page_linker, paper=False,
                            css=stylesheets(theme, "page"))
 
 

@@ -19,8 +19,9 @@ from __future__ import annotations
 import html
 import re
 
-#: the last run of non-space text before a paragraph or list item closes
-_LAST_WORD = re.compile(r"(?<=[\s>])([^\s<>]+)(\s*</(?:p|li)>)")
+#: the last run of non-space text before a paragraph or list item closes, when it is a word
+#: long enough to be hyphenated at all (6 letters: hyphenate-limit-chars in print.css)
+_LAST_WORD = re.compile(r"(?<=[\s>])([^\s<>]*\w{6,}[^\s<>]*)(\s*</(?:p|li)>)")
 #: a link and its text, when the text has no markup of its own
 _LINK = re.compile(r'(<a\b[^>]*\bhref="([^"]*)"[^>]*>)([^<]+)(</a>)')
 _ADDRESS_BREAK = re.compile(r"(//)|([./@?#&=_\-])")

@@ -69,6 +69,8 @@ class FrontMatter:
     classification: str | None = None
     lang: str = "en"
     version: str | None = None
+    #: the organisation's logo on the cover: an image file inside the project
+    logo: Path | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -169,7 +171,10 @@ FRONT_MATTER_KEYS = {
     "classification": False,
     "lang": False,
     "version": False,
+    "logo": False,
 }
+#: logo files WeasyPrint draws
+LOGO_SUFFIXES = (".png", ".jpg", ".jpeg", ".svg", ".webp", ".gif")
 
 
 _DOCUMENT_KEYS = {
@@ -197,7 +202,7 @@ def validate(loaded: Loaded, project: Path, shown: str | None = None) -> Documen
         )
     top = check.fields(root, _DOCUMENT_KEYS, "the document")
 
-    front = front_matter(check, top)
+    front = front_matter(check, top, loaded.path.parent, project)
     footnotes = _footnotes(check, top.get("footnotes"))
     sections = _sections(check, top.get("sections"))
     cover = _cover(check, check.text(top.get("cover"), "cover"), loaded.path, project)
@@ -226,8 +231,10 @@ def validate(loaded: Loaded, project: Path, shown: str | None = None) -> Documen
 
 
 
-def front_matter(check: _Checker, top: dict[str, tuple[Scalar, Value]]) -> dict[str, Any]:
-    """The front-matter fields of a document or pack, as keyword arguments of either."""
+def front_matter(check: _Checker, top: dict[str, tuple[Scalar, Value]],
+                 base: Path, project: Path) -> dict[str, Any]:
+    """The front-matter fields of a document or pack, as keyword arguments of either; `base`
+    is the folder of the file, which relative paths (`logo:`) start from."""
 
     def plain(name: str, required: bool = False) -> str | None:
         scalar = check.text(top.get(name), name, required=required)
@@ -250,7 +257,24 @@ def front_matter(check: _Checker, top: dict[str, tuple[Scalar, Value]]) -> dict[
         "classification": plain("classification"),
         "lang": lang,
         "version": plain("version"),
+        "logo": _logo(check, check.text(top.get("logo"), "logo"), base, project),
     }
+
+
+def _logo(check: _Checker, scalar: Scalar | None, base: Path, project: Path) -> Path | None:
+    if scalar is None:
+        return None
+    resolved = inside_project(scalar.text.strip(), base, project)
+    if resolved is None:
+        check.error(scalar.line, f"logo `{scalar.text}` must be a file inside the project")
+    elif not resolved.is_file():
+        check.error(scalar.line, f"logo `{scalar.text}` does not exist")
+    elif resolved.suffix.lower() not in LOGO_SUFFIXES:
+        check.error(scalar.line, f"logo `{scalar.text}` must be an image "
+                    f"({', '.join(LOGO_SUFFIXES)})")
+    else:
+        return resolved
+    return None
 
 
 def by_line(problem: Problem) -> int:
