@@ -29,6 +29,7 @@ from briefing.render.html import (
     page_html,
 )
 from briefing.render.pdf import Anchor, RenderedPart, render_pdf
+from briefing.render.strings import strings_for
 from briefing.render.theme import theme_for
 from briefing.source.khmer import missing_codepoints, missing_glyphs
 from briefing.source.markdown import Composed
@@ -122,7 +123,7 @@ def render_document(
             width_pt=sizes[index][0],
             height_pt=sizes[index][1],
             header=document.title,
-            footer=f"Page {number} of {total}",
+            footer=strings_for(document.lang).page_of(number, total),
             classification=document.classification,
         )
         for index, number in enumerate(numbers)
@@ -146,7 +147,7 @@ def outline(composed: Composed) -> list[OutlineEntry]:
         questions = tuple(OutlineEntry(q.question, "doc", f"q-{q.id}") for q in section.questions)
         entries.append(OutlineEntry(section.title, "doc", section.id, questions))
     if composed.notes and not document.notes_on_page:
-        entries.append(OutlineEntry("Notes", "doc", "notes"))
+        entries.append(OutlineEntry(strings_for(document.lang).text("notes_title"), "doc", "notes"))
     return entries
 
 

@@ -49,6 +49,7 @@ from briefing.render.html import (
     stylesheets,
 )
 from briefing.render.pdf import Anchor, RenderedPart, render_pdf
+from briefing.render.strings import strings_for
 from briefing.render.theme import Theme, theme_for
 from briefing.source.markdown import XREF_SCHEME, Composed
 from briefing.source.model import slugify
@@ -118,7 +119,8 @@ def render_shared(pack: Pack, project: Path, paper: Paper, theme: Theme,
 
     def contents(entries: Sequence[ContentsEntry]) -> RenderedPart:
         html = theme.environment().get_template("pack_contents.html.j2").render(
-            pack=pack, entries=entries, css=pack_css(theme, "body", paper))
+            pack=pack, entries=entries, css=pack_css(theme, "body", paper),
+            strings=strings_for(pack.lang))
         return render(html, "contents")
 
     attached = {
@@ -150,7 +152,7 @@ def render_shared(pack: Pack, project: Path, paper: Paper, theme: Theme,
                 parts.append(item.end_notes)
                 headers.extend([item.header] * item.end_notes.page_count)
     outline = (
-        OutlineEntry("Contents", "contents", "contents"),
+        OutlineEntry(strings_for(pack.lang).text("pack_contents_title"), "contents", "contents"),
         *(OutlineEntry(item.title, item.namespace, "start", item.outline) for item in items),
     )
     shared = SharedPack(pack, tuple(parts), tuple(headers), outline)
@@ -198,7 +200,8 @@ def _lay_out(pack: Pack, composed: dict[int, Composed], attached: dict[int, Rend
             for section in doc.document.sections
         ]
         if notes is not None:
-            outline.append(OutlineEntry("Notes", namespace, "notes"))
+            outline.append(OutlineEntry(strings_for(doc.document.lang).text("notes_title"),
+                                        namespace, "notes"))
         items.append(LaidOutItem(namespace, title, tuple(own),
                                  notes if pack.notes_at_end else None, doc.document.title,
                                  tuple(outline), doc))
@@ -255,7 +258,8 @@ def render_covers(pack: Pack, recipients: Sequence[Recipient | None], project: P
         part = replace(part, anchors={"cover-0": Anchor(0, 0.0, part.page_sizes[0][1])})
         return [Placed(part, "cover", label="Cover") for _ in recipients]
     html = theme.environment().get_template("pack_cover.html.j2").render(
-        pack=pack, recipients=recipients, css=pack_css(theme, "cover", paper))
+        pack=pack, recipients=recipients, css=pack_css(theme, "cover", paper),
+        strings=strings_for(pack.lang))
     part = render_pdf(html, name="covers", base=pack.path.parent, project=project,
                       shown=pack.shown, tagged=tagged)
     starts = [part.anchors[f"cover-{i}"].page for i in range(len(recipients))]
@@ -277,7 +281,10 @@ def render_folios(shared: SharedPack, covers: Sequence[Placed],
     sizes = [size for placed in shared.parts for size in placed.page_sizes]
     numbers = page_numbers([*covers[:1], *shared.parts])[covers[0].page_count:]
     total = max((n for n in numbers if n is not None), default=0)
-    pages = [FolioPage(width, height, header, f"Page {number} of {total}", pack.classification)
+    chrome = strings_for(pack.lang)
+    pages = [FolioPage(width, height, header,
+                       "" if number is None else chrome.page_of(number, total),
+                       pack.classification)
              for (width, height), number, header in zip(sizes, numbers, shared.headers,
                                                           strict=True)]
 
@@ -290,18 +297,19 @@ def render_folios(shared: SharedPack, covers: Sequence[Placed],
     if not pack.personalise_footer or list(recipients) == [None]:
         return [[folio] for _ in recipients]
     width, height = sizes[0]
-    stamps = render([FolioPage(width, height, "", "", None, prepared_for(r))
+    stamps = render([FolioPage(width, height, "", "", None, prepared_for(r, pack.lang))
                      for r in recipients], "stamps")
     return [[folio, Placed(stamps, "stamp", pages=(i,) * len(numbers))]
             for i in range(len(recipients))]
 
 
-def prepared_for(recipient: Recipient | None) -> str:
+def prepared_for(recipient: Recipient | None, lang: str = "en") -> str:
     if recipient is None:
         return ""
+    who = recipient.name
     if recipient.organisation:
-        return f"Prepared for {recipient.name}, {recipient.organisation}"
-    return f"Prepared for {recipient.name}"
+        who = f"{recipient.name}, {recipient.organisation}"
+    return strings_for(lang).text("prepared_for", recipient=who)
 
 
 def pack_metadata(pack: Pack, recipient: Recipient | None) -> Metadata:

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
+from briefing.render.strings import Strings, strings_for
 from briefing.render.theme import Theme
-from briefing.render.typeset import typeset_html
+from briefing.render.typeset import localise_note_numbers, typeset_html
 from briefing.source.khmer import segment_html
 from briefing.source.markdown import XREF_SCHEME, Composed, Linker
 
@@ -102,13 +103,20 @@ def page_css(paper: Paper, first_page: int | None = None) -> str:
 
 def render_template(
     theme: Theme, template: str, composed: Composed, linker: Linker, *,
-    page_notes: bool = False, paper: bool = True, **context: object
+    page_notes: bool = False, paper: bool = True, strings: Strings | None = None,
+    **context: object
 ) -> str:
     """`page_notes`: each note goes into the text at its first call, for the foot of the page,
     and there is no notes list. `paper`: the content gets the line-breaking hints of
-    render/typeset.py (the web page, which the reader's browser sets, does without)."""
-    hints = typeset_html if paper else str
+    render/typeset.py (the web page, which the reader's browser sets, does without).
+    `strings`: the chrome's words, by default the built-in table of the document's language."""
     document = composed.document
+    chrome = strings or strings_for(document.lang)
+
+    def hints(fragment: str) -> str:
+        return localise_note_numbers(typeset_html(fragment) if paper else fragment,
+                                     chrome.number)
+
     placed = {note.number: note for note in composed.notes} if page_notes else None
     answers = {qid: Markup(hints(prose.html(linker, placed)))
                for qid, prose in composed.answers.items()}
@@ -119,7 +127,8 @@ def render_template(
     ]
     # Line-break opportunities between Khmer words: in the HTML only, never in the content.
     return segment_html(theme.environment().get_template(template).render(
-        doc=document, answers=answers, intros=intros, notes=notes, link=linker, **context
+        doc=document, answers=answers, intros=intros, notes=notes, link=linker,
+        strings=chrome, **context
     ))
 
 

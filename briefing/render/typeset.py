@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 
 #: the last run of non-space text before a paragraph or list item closes, when it is a word
 #: long enough to be hyphenated at all (6 letters: hyphenate-limit-chars in print.css)
@@ -63,6 +64,19 @@ def _last_word(match: re.Match[str]) -> str:
     return f'<span class="last-word">{word}</span>{closing}'
 
 
+#: two note calls with nothing between them: "confusion¹²" reads as note 12
+_ADJACENT_CALLS = re.compile(r'</sup>(?=<sup class="fnref">)')
+#: the number of a note call or of a note (markdown.py and the notes templates write these)
+_NOTE_NUMBER = re.compile(r'(<a\b[^>]*role="doc-(?:noteref|backlink)"[^>]*>)(\d+)(</a>)')
+
+
 def typeset_html(fragment: str) -> str:
-    """The content's HTML with the break hints above."""
+    """The content's HTML with the break hints above, and adjacent note calls separated by a
+    raised comma (¹,²), as typesetters do."""
+    fragment = _ADJACENT_CALLS.sub('</sup><sup class="fnref-sep">,</sup>', fragment)
     return _LAST_WORD.sub(_last_word, _LINK.sub(_address, fragment))
+
+
+def localise_note_numbers(fragment: str, number: Callable[[str], str]) -> str:
+    """Note numbers in the language's digits (`Strings.number`): Khmer prints ១២, not 12."""
+    return _NOTE_NUMBER.sub(lambda m: m.group(1) + number(m.group(2)) + m.group(3), fragment)
