@@ -29,7 +29,7 @@ from pypdf.generic import (
 from briefing import api
 from briefing.assemble.supplied import MAX_STREAM_BYTES, clean_pdf
 from briefing.errors import BriefingError
-from briefing.jobs.document import build_document
+from briefing.jobs.pipeline import build_document
 from tests.conftest import pdftotext, run_briefing, write_project
 from tests.pdf_samples import qpdf_check
 

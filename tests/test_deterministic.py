@@ -14,7 +14,7 @@ import pytest
 from pypdf import PdfReader
 
 from briefing import api
-from briefing.jobs.document import build_document
+from briefing.jobs.pipeline import build_document
 from tests.conftest import pdftotext, write_project
 from tests.pdf_samples import qpdf_check
 

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from briefing import api
 from briefing.errors import BriefingError, Problem
-from briefing.jobs.document import build_document
+from briefing.jobs.pipeline import build_document
 from briefing.render.html import page_html
 from briefing.render.theme import theme_for
 from briefing.source.prepare import prepare

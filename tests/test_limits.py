@@ -19,7 +19,7 @@ import pytest
 
 from briefing import api
 from briefing.errors import BriefingError
-from briefing.jobs.document import build_document
+from briefing.jobs.pipeline import build_document
 from briefing.render import timelimit
 from briefing.render.pdf import render_pdf
 from briefing.render.timelimit import TimeLimitExceeded, time_limit
@@ -111,10 +111,22 @@ def test_huge_widths_and_heights_still_build(tmp_path: Path) -> None:
 
 # --- the wall-clock limit on a WeasyPrint run ----------------------------------------------
 
-def wide_table(columns: int, rows: int) -> str:
-    """A table this wide takes WeasyPrint long to lay out (300 x 10: about 14 s)."""
-    cells = "".join(f"<td>c{i}</td>" for i in range(columns))
-    return "<table>" + f"<tr>{cells}</tr>" * rows + "</table>"
+def slow_layout(monkeypatch: pytest.MonkeyPatch, seconds_per_block: float) -> None:
+    """An injected slow stage: every block WeasyPrint places waits first, so a document of
+    many paragraphs is slow on every machine, loaded or not (a sleep is not faster on a
+    faster CPU), and the limit has to stop the layout from inside it."""
+    from weasyprint.layout import block
+
+    original = block.block_level_layout
+
+    def slow(*args: object, **kwargs: object) -> object:
+        time.sleep(seconds_per_block)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(block, "block_level_layout", slow)
+
+
+MANY_PARAGRAPHS = "".join(f"<p>paragraph {i}</p>" for i in range(3000))  # 3000 x 10 ms: 30 s
 
 
 @pytest.mark.timeout(120)
@@ -127,17 +139,46 @@ def test_a_slow_layout_is_stopped_at_the_limit(tmp_path: Path,
                    base=project / "content", project=project, shown="content/doc.yaml")
 
     part("<p>warm up the fonts</p>")
+    slow_layout(monkeypatch, 0.01)
     monkeypatch.setenv(timelimit.TIME_LIMIT_ENV, "2")
     started = time.monotonic()
     with pytest.raises(BriefingError) as caught:
-        part(wide_table(300, 10))
+        part(MANY_PARAGRAPHS)
     elapsed = time.monotonic() - started
-    assert elapsed < 8, elapsed
+    assert elapsed < 20, elapsed  # 30 s unstopped; the margin is for a loaded machine
     assert "content/doc.yaml: body: laying out took longer than 2 s" in str(caught.value)
     assert timelimit.TIME_LIMIT_ENV in str(caught.value)
-    # the timer is gone: a quick part afterwards is unaffected
+    # the deadline is gone: a quick part afterwards is unaffected
     monkeypatch.setenv(timelimit.TIME_LIMIT_ENV, "0")
     part("<p>fine</p>")
+
+
+@pytest.mark.timeout(120)
+def test_the_limit_stops_a_layout_off_the_main_thread(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No signal reaches a worker thread (a Dask worker, a web server): the cooperative check
+    inside the layout stops it all the same."""
+    project = write_project(tmp_path / "project", {"content/doc.yaml": "title: x\n"})
+    slow_layout(monkeypatch, 0.01)
+    monkeypatch.setenv(timelimit.TIME_LIMIT_ENV, "1")
+    caught: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            render_pdf(f"<html><body>{MANY_PARAGRAPHS}</body></html>", name="body",
+                       base=project / "content", project=project, shown="content/doc.yaml")
+        except BaseException as error:  # handed to the test thread
+            caught.append(error)
+
+    thread = threading.Thread(target=work)
+    started = time.monotonic()
+    thread.start()
+    thread.join(60)
+    assert not thread.is_alive()
+    assert time.monotonic() - started < 20
+    [error] = caught
+    assert isinstance(error, BriefingError)
+    assert "laying out took longer than 1 s" in str(error)
 
 
 def test_the_default_limit_grows_with_the_part(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -206,16 +247,23 @@ def test_an_earlier_outer_timer_still_fires_inside(own_alarm: None) -> None:
         time.sleep(3)
 
 
-def test_no_limit_off_the_main_thread() -> None:
-    """Signals reach only the main thread: elsewhere the block simply runs."""
-    done: list[bool] = []
+def test_the_limit_holds_off_the_main_thread() -> None:
+    """Signals reach only the main thread; the deadline is per thread and checked in the work."""
+    caught: list[BaseException] = []
 
     def work() -> None:
-        with time_limit(0.01):
-            time.sleep(0.1)
-        done.append(True)
+        try:
+            with time_limit(0.1):
+                end = time.monotonic() + 10
+                while time.monotonic() < end:
+                    with contextlib.suppress(Exception):
+                        timelimit.check_deadline()
+        except BaseException as error:  # handed to the test thread
+            caught.append(error)
 
     thread = threading.Thread(target=work)
     thread.start()
     thread.join(5)
-    assert done == [True]
+    assert not thread.is_alive()
+    assert [type(e) for e in caught] == [TimeLimitExceeded]
+    timelimit.check_deadline()  # this thread has no deadline

@@ -12,7 +12,7 @@ import pytest
 from pypdf import PdfReader
 
 import briefing
-from briefing.jobs import pack as packbuild
+from briefing.jobs import parts
 
 from conftest import pdftotext, write_project
 
@@ -190,13 +190,13 @@ def test_valid_pdf(copy: Path) -> None:
 def test_shared_parts_rendered_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Three recipients cost the same WeasyPrint runs as one: covers and folios are batched."""
     calls: list[str] = []
-    real = packbuild.render_pdf
+    real = parts.render_pdf
 
     def counting(html: str, **kwargs: object) -> object:
         calls.append(str(kwargs["name"]))
         return real(html, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(packbuild, "render_pdf", counting)
+    monkeypatch.setattr(parts, "render_pdf", counting)
     project = make_pack(tmp_path / "three", "after-each", RECIPIENTS)
     assert briefing.build([project / "content/packs/test-pack.yaml"], project=project).ok
     with_three = list(calls)

@@ -27,7 +27,7 @@ from pypdf import PdfReader
 
 from briefing import api
 from briefing.errors import BriefingError
-from briefing.jobs.document import build_document
+from briefing.jobs.pipeline import build_document
 from briefing.render.fetcher import MAX_FETCH_BYTES, Refused, read_project_file
 from briefing.render.pdf import render_pdf
 from tests.conftest import REPO, pdftotext, write_project

@@ -14,31 +14,24 @@ import logging
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, Future, as_completed
-from dataclasses import dataclass, field
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from briefing.errors import BriefingError, Problem, shown_path
-from briefing.jobs.document import build_document
-from briefing.jobs.outputs import Output, fail_if_strict
-from briefing.jobs.pack import (
-    PackCopy,
-    SharedPack,
-    build_pack,
-    manifest_file,
-    render_shared,
-    write_manifest,
+from briefing.jobs.outputs import Output
+from briefing.jobs.pack import PackCopy, manifest_file, write_manifest
+from briefing.jobs.pipeline import (
+    LAYOUT_STAGES,
+    WRITE_STAGES,
+    Rendered,
+    Request,
+    Written,
+    run_stages,
 )
 from briefing.options import BuildOptions
-from briefing.render.html import PAPERS
-from briefing.render.theme import theme_for
-from briefing.source.load import load
-from briefing.source.pack import is_pack, validate_pack
-from briefing.source.prepare import prepare
 
 LOG = logging.getLogger("briefing")
-
-
 
 
 @dataclass(frozen=True)
@@ -47,9 +40,15 @@ class Job:
     project: Path
     out_dir: Path
     options: BuildOptions = field(default_factory=BuildOptions)
-    #: some recipients of a pack, with the pack's parts rendered once for all chunks
+    #: a pack with more recipients than this is laid out once, then written in this many chunks
+    split: int = 1
+    #: a chunk: some recipients of a pack laid out by an earlier job
     recipients: tuple[int, ...] | None = None
-    shared: SharedPack | None = None
+    rendered: Rendered | None = None
+
+    @property
+    def request(self) -> Request:
+        return Request(self.path, self.project, self.out_dir, self.options)
 
 
 @dataclass(frozen=True)
@@ -60,6 +59,8 @@ class JobResult:
     failed: bool = False
     seconds: float = 0.0
     copies: tuple[PackCopy, ...] = field(default=())
+    #: a pack laid out and not yet written: the batch runs these chunks next
+    chunks: tuple[Job, ...] = ()
 
 
 def run_job(job: Job) -> JobResult:
@@ -68,19 +69,21 @@ def run_job(job: Job) -> JobResult:
     started = time.perf_counter()
     problems: tuple[Problem, ...]
     try:
-        if job.recipients is None:
-            outputs = build_path(job.path, project=job.project, out_dir=job.out_dir,
-                                 options=job.options)
-            return JobResult(job, tuple(outputs), seconds=time.perf_counter() - started)
-        shown = shown_path(job.path)
-        pack = validate_pack(load(job.path, shown), job.project, shown)
-        copies = build_pack(pack, project=job.project, out_dir=job.out_dir,
-                            options=job.options, shared=job.shared, indexes=job.recipients)
-        each = (time.perf_counter() - started) / max(len(copies), 1)
-        outputs = [Output(source=job.path, pdf=c.pdf, html=None, pages=c.pages, size=c.size,
-                          seconds=each) for c in copies]
-        return JobResult(job, tuple(outputs), seconds=time.perf_counter() - started,
-                         copies=tuple(copies))
+        if job.rendered is not None:
+            written: Written = run_stages(replace(job.rendered, indexes=job.recipients),
+                                          WRITE_STAGES)
+        else:
+            rendered: Rendered = run_stages(job.request, LAYOUT_STAGES)
+            shared = rendered.shared
+            if shared is not None and job.split > 1 and len(shared.pack.recipients) > 1:
+                chunks = tuple(replace(job, rendered=rendered, recipients=chunk)
+                               for chunk in _chunks(len(shared.pack.recipients), job.split))
+                return JobResult(job, seconds=time.perf_counter() - started, chunks=chunks)
+            written = run_stages(rendered, WRITE_STAGES)
+        seconds = time.perf_counter() - started
+        each = seconds / max(len(written.outputs), 1)
+        outputs = tuple(replace(o, seconds=each) for o in written.outputs)
+        return JobResult(job, outputs, seconds=seconds, copies=written.copies)
     except BriefingError as error:
         problems = error.problems
     except OSError as exc:
@@ -98,34 +101,10 @@ def run_job(job: Job) -> JobResult:
 
 def plan(paths: Sequence[Path], *, project: Path, out_dir: Path, options: BuildOptions,
          workers: int) -> tuple[list[Job], list[JobResult]]:
-    """Jobs for the paths; packs with more recipients than one job's worth are split."""
-
-    jobs: list[Job] = []
-    failed: list[JobResult] = []
-    for path in paths:
-        job = Job(path, project, out_dir, options)
-        if workers <= 1:
-            jobs.append(job)
-            continue
-        try:
-            shown = shown_path(path)
-            loaded = load(path, shown)
-            if not is_pack(loaded):
-                jobs.append(job)
-                continue
-            pack = validate_pack(loaded, project, shown)
-            paper = options.layout_paper
-            if len(pack.recipients) < 2 or paper not in PAPERS:
-                jobs.append(job)
-                continue
-            shared = render_shared(pack, project, PAPERS[paper], theme_for(project),
-                                   tagged=options.pdf_ua)
-        except BriefingError as error:
-            failed.append(JobResult(job, problems=error.problems, failed=True))
-            continue
-        for chunk in _chunks(len(pack.recipients), workers):
-            jobs.append(Job(path, project, out_dir, options, chunk, shared))
-    return jobs, failed
+    """One job per path; nothing is read or laid out here. A pack with many recipients is
+    split into `workers` chunks once it is laid out (see `run`)."""
+    jobs = [Job(path, project, out_dir, options, split=max(workers, 1)) for path in paths]
+    return jobs, []
 
 
 def _chunks(count: int, workers: int) -> Iterator[tuple[int, ...]]:
@@ -136,22 +115,34 @@ def _chunks(count: int, workers: int) -> Iterator[tuple[int, ...]]:
 
 def run(jobs: Sequence[Job], executor: Executor | None = None,
         on_result: Callable[[JobResult], None] | None = None) -> list[JobResult]:
-    """Results in job order; `on_result` sees each as it finishes (for a progress bar)."""
-    results: dict[int, JobResult] = {}
+    """Results in job order (a split pack's chunks in place of its layout job); `on_result`
+    sees each as it finishes (for a progress bar)."""
+    results: dict[tuple[int, int], JobResult] = {}
+
+    def finished(key: tuple[int, int], result: JobResult) -> list[tuple[tuple[int, int], Job]]:
+        if result.chunks:
+            return [((key[0], n + 1), chunk) for n, chunk in enumerate(result.chunks)]
+        results[key] = result
+        if on_result:
+            on_result(result)
+        return []
+
     if executor is None:
-        for index, job in enumerate(jobs):
-            results[index] = run_job(job)
-            if on_result:
-                on_result(results[index])
+        queue = [((index, 0), job) for index, job in enumerate(jobs)]
+        while queue:
+            key, job = queue.pop(0)
+            queue[:0] = finished(key, run_job(job))
     else:
-        futures: dict[Future[JobResult], int] = {
-            executor.submit(run_job, job): index for index, job in enumerate(jobs)
+        futures: dict[Future[JobResult], tuple[int, int]] = {
+            executor.submit(run_job, job): (index, 0) for index, job in enumerate(jobs)
         }
-        for future in as_completed(futures):
-            results[futures[future]] = future.result()
-            if on_result:
-                on_result(results[futures[future]])
-    ordered = [results[i] for i in range(len(jobs))]
+        while futures:
+            done, _ = wait(futures, return_when=FIRST_COMPLETED)
+            for future in done:
+                key = futures.pop(future)
+                for more_key, more in finished(key, future.result()):
+                    futures[executor.submit(run_job, more)] = more_key
+    ordered = [results[key] for key in sorted(results)]
     _write_manifests(ordered)
     return ordered
 
@@ -167,9 +158,9 @@ def _write_manifests(results: Sequence[JobResult]) -> None:
         if any(r.failed for r in chunks):
             continue
         copies = [c for r in chunks for c in r.copies]
-        shared = chunks[0].job.shared
-        assert shared is not None
-        write_manifest(manifest_file(shared.pack, chunks[0].job.out_dir), copies)
+        rendered = chunks[0].job.rendered
+        assert rendered is not None and rendered.shared is not None
+        write_manifest(manifest_file(rendered.shared.pack, chunks[0].job.out_dir), copies)
 
 
 def local_executor(workers: int) -> Executor:
@@ -191,25 +182,3 @@ def dask_executor(scheduler: str) -> Executor:
     client = Client(scheduler, timeout="10s")  # type: ignore[no-untyped-call]
     executor: Executor = client.get_executor()  # type: ignore[no-untyped-call]
     return executor
-
-
-def build_path(
-    path: Path, *, project: Path, out_dir: Path, options: BuildOptions | None = None
-) -> list[Output]:
-    """A document gives one output; a pack one, or one per recipient."""
-    options = options or BuildOptions()
-    shown = shown_path(path)
-    loaded = load(path, shown)
-    if not is_pack(loaded):
-        return [build_document(path, project=project, out_dir=out_dir, options=options)]
-
-    started = time.perf_counter()
-    pack = validate_pack(loaded, project, shown)
-    if options.strict:  # the pack's warnings and those of every document in it
-        fail_if_strict(True, [*loaded.warnings, *(
-            w for item in pack.items if item.kind == "document"
-            for w in prepare(item.path, project, pdf_ua=options.pdf_ua).warnings)])
-    copies = build_pack(pack, project=project, out_dir=out_dir, options=options)
-    seconds = (time.perf_counter() - started) / len(copies)
-    return [Output(source=path, pdf=c.pdf, html=None, pages=c.pages, size=c.size,
-                   seconds=seconds) for c in copies]

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
-import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -31,32 +30,34 @@ from briefing.assemble.merge import (
     page_numbers,
 )
 from briefing.assemble.supplied import supplied_pdf
-from briefing.assemble.tags import mark_as_artifact
-from briefing.errors import BriefingError, shown_path
+from briefing.errors import BriefingError, Problem, shown_path
 from briefing.finish import finish
 from briefing.finish.pdfa import pack_sources
-from briefing.jobs.document import source_date
+from briefing.jobs.parts import (
+    Renderer,
+    check_outline_anchors,
+    folio_pages,
+    metadata,
+    question_outline,
+    supplied_cover,
+)
 from briefing.options import BuildOptions
 from briefing.output import safe_name, write_atomic
 from briefing.render.html import (
-    PAPERS,
     FolioPage,
     Paper,
-    folio_html,
     page_css,
     part_linker,
     render_template,
+    render_theme_template,
     stylesheets,
 )
-from briefing.render.pdf import Anchor, RenderedPart, render_pdf
+from briefing.render.pdf import RenderedPart
 from briefing.render.strings import strings_for
-from briefing.render.theme import Theme, theme_for
+from briefing.render.theme import Theme
 from briefing.source.markdown import XREF_SCHEME, Composed
 from briefing.source.model import slugify
 from briefing.source.pack import Pack, Recipient, notes_on_page
-from briefing.source.prepare import prepare
-
-LOG = logging.getLogger("briefing")
 
 
 @dataclass(frozen=True)
@@ -93,9 +94,13 @@ class SharedPack:
     covers: tuple[Placed, ...] = ()
     #: per copy, what is stamped on its numbered pages (see render_folios)
     overlays: tuple[tuple[Placed, ...], ...] = ()
+    #: what rendering found (characters no font has, unreadable images), at their documents
+    warnings: tuple[Problem, ...] = ()
 
 
-Render = Callable[[str, str], RenderedPart]
+#: which pack template lays out the part that holds an anchor, by the anchor's prefix
+PACK_TEMPLATES = {"notes": "pack_notes.html.j2", "contents": "pack_contents.html.j2",
+                  "": "pack_body.html.j2"}
 
 
 def pack_css(theme: Theme, part: str, paper: Paper, first_page: int | None = None) -> Markup:
@@ -104,24 +109,19 @@ def pack_css(theme: Theme, part: str, paper: Paper, first_page: int | None = Non
     return stylesheets(theme, part, extra, paper)
 
 
-def render_shared(pack: Pack, project: Path, paper: Paper, theme: Theme,
-                  tagged: bool = False) -> SharedPack:
-    """`tagged` (--pdf-ua): every part tagged, headers and footers as artifacts."""
-    composed = {
-        i: prepare(item.path, project, pdf_ua=tagged) for i, item in enumerate(pack.items)
-        if item.kind == "document"
-    }
+def lay_out_pack(pack: Pack, composed: dict[int, Composed], renderer: Renderer,
+                 paper: Paper) -> SharedPack:
+    """Contents and items laid out once (its documents composed once, by the caller), then
+    every copy's cover and folio. Each document's parts resolve images against its own folder
+    and report warnings at its own lines, as the document alone does."""
+    theme = renderer.theme
     base = pack.path.parent
 
-    def render(html: str, name: str) -> RenderedPart:
-        return render_pdf(html, name=name, base=base, project=project, shown=pack.shown,
-                          tagged=tagged)
-
     def contents(entries: Sequence[ContentsEntry]) -> RenderedPart:
-        html = theme.environment().get_template("pack_contents.html.j2").render(
-            pack=pack, entries=entries, css=pack_css(theme, "body", paper),
-            strings=strings_for(pack.lang))
-        return render(html, "contents")
+        html = render_theme_template(theme, "pack_contents.html.j2", pack=pack, entries=entries,
+                                     css=pack_css(theme, "body", paper),
+                                     strings=strings_for(pack.lang))
+        return renderer.part(html, "contents", base=base, shown=pack.shown)
 
     attached = {
         i: supplied_pdf(item.path, shown_path(item.path), name=f"item {i + 1}")
@@ -129,7 +129,7 @@ def render_shared(pack: Pack, project: Path, paper: Paper, theme: Theme,
     }
     front = contents(_entries(pack, composed, attached, None))
     for _ in range(3):
-        items = _lay_out(pack, composed, attached, theme, paper, render,
+        items = _lay_out(pack, composed, attached, renderer, paper,
                          first_page=front.page_count + 1)
         numbered = _numbers(front, items, pack.notes_at_end)
         entries = _entries(pack, composed, attached, numbered)
@@ -155,15 +155,18 @@ def render_shared(pack: Pack, project: Path, paper: Paper, theme: Theme,
         OutlineEntry(strings_for(pack.lang).text("pack_contents_title"), "contents", "contents"),
         *(OutlineEntry(item.title, item.namespace, "start", item.outline) for item in items),
     )
+    check_outline_anchors(parts, outline, PACK_TEMPLATES, theme)
     shared = SharedPack(pack, tuple(parts), tuple(headers), outline)
     recipients: list[Recipient | None] = list(pack.recipients) or [None]
-    covers = render_covers(pack, recipients, project, paper, theme, tagged)
-    folios = render_folios(shared, covers, recipients, theme, project, tagged)
-    return replace(shared, covers=tuple(covers), overlays=tuple(tuple(o) for o in folios))
+    covers = render_covers(pack, recipients, renderer, paper)
+    folios = render_folios(shared, covers, recipients, renderer)
+    return replace(shared, covers=tuple(covers), overlays=tuple(tuple(o) for o in folios),
+                   warnings=renderer.warnings())
 
 
 def _lay_out(pack: Pack, composed: dict[int, Composed], attached: dict[int, RenderedPart],
-             theme: Theme, paper: Paper, render: Render, first_page: int) -> list[LaidOutItem]:
+             renderer: Renderer, paper: Paper, first_page: int) -> list[LaidOutItem]:
+    theme = renderer.theme
     items: list[LaidOutItem] = []
     current = first_page
     for index, item in enumerate(pack.items):
@@ -178,27 +181,23 @@ def _lay_out(pack: Pack, composed: dict[int, Composed], attached: dict[int, Rend
         doc = composed[index]
         title = item.title or doc.document.title
         on_page = notes_on_page(pack, doc.document)
-        body = render(render_template(
+        body = renderer.of_document(render_template(
             theme, "pack_body.html.j2", doc, part_linker("body"), pack=pack, item_title=title,
             css=pack_css(theme, "body", paper, current), page_notes=on_page,
-        ), f"{namespace} body")
+        ), f"{namespace} body", doc.document)
         body = replace(body, anchors={**body.anchors, "start": body.anchors["doc-start"]})
         current += body.page_count
         notes = None
         if doc.notes and not on_page:
-            notes = Placed(render(render_template(
+            notes = Placed(renderer.of_document(render_template(
                 theme, "pack_notes.html.j2", doc, part_linker("notes"), item_title=title,
                 css=pack_css(theme, "notes", paper),
-            ), f"{namespace} notes"), namespace)
+            ), f"{namespace} notes", doc.document), namespace)
         own = [Placed(body, namespace)]
         if notes is not None and not pack.notes_at_end:
             own.append(notes)
             current += notes.page_count
-        outline = [
-            OutlineEntry(section.title, namespace, section.id, tuple(
-                OutlineEntry(q.question, namespace, f"q-{q.id}") for q in section.questions))
-            for section in doc.document.sections
-        ]
+        outline = list(question_outline(doc.document, namespace))
         if notes is not None:
             outline.append(OutlineEntry(strings_for(doc.document.lang).text("notes_title"),
                                         namespace, "notes"))
@@ -250,18 +249,17 @@ def _entries(pack: Pack, composed: dict[int, Composed], attached: dict[int, Rend
     return entries
 
 
-def render_covers(pack: Pack, recipients: Sequence[Recipient | None], project: Path,
-                  paper: Paper, theme: Theme, tagged: bool = False) -> list[Placed]:
+def render_covers(pack: Pack, recipients: Sequence[Recipient | None], renderer: Renderer,
+                  paper: Paper) -> list[Placed]:
     """Every copy's cover from one WeasyPrint run (a supplied cover PDF is shared)."""
     if pack.cover is not None:
-        part = supplied_pdf(pack.cover, shown_path(pack.cover), name="cover")
-        part = replace(part, anchors={"cover-0": Anchor(0, 0.0, part.page_sizes[0][1])})
+        part = supplied_cover(pack.cover, "cover-0")
         return [Placed(part, "cover", label="Cover") for _ in recipients]
-    html = theme.environment().get_template("pack_cover.html.j2").render(
-        pack=pack, recipients=recipients, css=pack_css(theme, "cover", paper),
-        strings=strings_for(pack.lang))
-    part = render_pdf(html, name="covers", base=pack.path.parent, project=project,
-                      shown=pack.shown, tagged=tagged)
+    theme = renderer.theme
+    html = render_theme_template(theme, "pack_cover.html.j2", pack=pack, recipients=recipients,
+                                 css=pack_css(theme, "cover", paper),
+                                 strings=strings_for(pack.lang))
+    part = renderer.part(html, "covers", base=pack.path.parent, shown=pack.shown)
     starts = [part.anchors[f"cover-{i}"].page for i in range(len(recipients))]
     ends = [*starts[1:], part.page_count]
     placed = []
@@ -272,33 +270,23 @@ def render_covers(pack: Pack, recipients: Sequence[Recipient | None], project: P
 
 
 def render_folios(shared: SharedPack, covers: Sequence[Placed],
-                  recipients: Sequence[Recipient | None], theme: Theme,
-                  project: Path, artifact: bool = False) -> list[list[Placed]]:
+                  recipients: Sequence[Recipient | None],
+                  renderer: Renderer) -> list[list[Placed]]:
     """Each copy's overlays: the running header and footer, the same for every copy, and with
     `personalise_footer` a "Prepared for" stamp, one small page per recipient, stamped on every
     numbered page of that recipient's copy. Two WeasyPrint runs, however many recipients."""
     pack = shared.pack
     sizes = [size for placed in shared.parts for size in placed.page_sizes]
     numbers = page_numbers([*covers[:1], *shared.parts])[covers[0].page_count:]
-    total = max((n for n in numbers if n is not None), default=0)
-    chrome = strings_for(pack.lang)
-    pages = [FolioPage(width, height, header,
-                       "" if number is None else chrome.page_of(number, total),
-                       pack.classification)
-             for (width, height), number, header in zip(sizes, numbers, shared.headers,
-                                                          strict=True)]
-
-    def render(folio_pages: list[FolioPage], name: str) -> RenderedPart:
-        part = render_pdf(folio_html(folio_pages, theme, pack.lang), name=name,
-                          base=pack.path.parent, project=project, shown=pack.shown)
-        return replace(part, pdf=mark_as_artifact(part.pdf)) if artifact else part
-
-    folio = Placed(render(pages, "folio"), "folio")
+    pages = folio_pages(sizes, numbers, shared.headers, pack.classification, pack.lang)
+    base, shown = pack.path.parent, pack.shown
+    folio = Placed(renderer.folio(pages, pack.lang, base=base, shown=shown), "folio")
     if not pack.personalise_footer or list(recipients) == [None]:
         return [[folio] for _ in recipients]
     width, height = sizes[0]
-    stamps = render([FolioPage(width, height, "", "", None, prepared_for(r, pack.lang))
-                     for r in recipients], "stamps")
+    stamps = renderer.folio([FolioPage(width, height, "", "", None, prepared_for(r, pack.lang))
+                             for r in recipients], pack.lang, name="stamps", base=base,
+                             shown=shown)
     return [[folio, Placed(stamps, "stamp", pages=(i,) * len(numbers))]
             for i in range(len(recipients))]
 
@@ -312,21 +300,6 @@ def prepared_for(recipient: Recipient | None, lang: str = "en") -> str:
     return strings_for(lang).text("prepared_for", recipient=who)
 
 
-def pack_metadata(pack: Pack, recipient: Recipient | None) -> Metadata:
-    import hashlib
-
-    from briefing import __version__
-
-    digest = hashlib.sha256(b"briefing pack " + __version__.encode() + b"\0" + pack.source)
-    if recipient is not None:
-        digest.update(repr(recipient.fields).encode())
-    return Metadata(
-        title=pack.title, subject=pack.subtitle, author=pack.organisation, lang=pack.lang,
-        date=source_date(pack.date), identifier=digest.digest()[:16],
-        keywords=f"Prepared for {recipient.name}" if recipient else None,
-    )
-
-
 @dataclass(frozen=True)
 class PackCopy:
     recipient: Recipient | None
@@ -335,23 +308,14 @@ class PackCopy:
     size: int
 
 
-def build_pack(
-    pack: Pack, *, project: Path, out_dir: Path, options: BuildOptions | None = None,
-    shared: SharedPack | None = None, indexes: Sequence[int] | None = None,
-) -> list[PackCopy]:
+def write_copies(shared: SharedPack, *, project: Path, out_dir: Path, options: BuildOptions,
+                 indexes: Sequence[int] | None = None) -> list[PackCopy]:
     """Write the pack, or one copy per recipient plus a manifest, under `out_dir/packs/`.
 
-    A batch build renders `shared` once and gives each worker some recipients (`indexes`);
+    A batch build lays `shared` out once and gives each worker some recipients (`indexes`);
     the manifest is then written by the caller, once every chunk is done.
     """
-    options = options or BuildOptions()
-    paper = options.layout_paper
-    if paper not in PAPERS:
-        raise BriefingError.at(pack.shown, None, f"unknown paper size {paper!r}")
-    sheet = PAPERS[paper]
-    theme = theme_for(project)
-    if shared is None:
-        shared = render_shared(pack, project, sheet, theme, tagged=options.pdf_ua)
+    pack = shared.pack
     everyone: list[Recipient | None] = list(pack.recipients) or [None]
     chosen = list(indexes) if indexes is not None else list(range(len(everyone)))
     targets = copy_files(pack, out_dir)
@@ -361,15 +325,22 @@ def build_pack(
     sources = pack_sources(pack, project) if options.pdf_a else ()
     for index in chosen:
         recipient, cover = everyone[index], shared.covers[index]
-        pdf = assemble([cover, *shared.parts], outline, pack_metadata(pack, recipient),
+        pdf = assemble([cover, *shared.parts], outline, copy_metadata(pack, recipient),
                        shared.overlays[index], cache)
         pdf, pages = finish(pdf, options, shown_path(targets[index]),
-                                    starts=item_starts(cover, shared), sources=sources)
+                            starts=item_starts(cover, shared), sources=sources)
         write_atomic(targets[index], pdf)
         copies.append(PackCopy(recipient, targets[index], pages, len(pdf)))
     if pack.recipients and indexes is None:
         write_manifest(manifest_file(pack, out_dir), copies)
     return copies
+
+
+def copy_metadata(pack: Pack, recipient: Recipient | None) -> Metadata:
+    if recipient is None:
+        return metadata(pack, pack.source, "pack")
+    return metadata(pack, pack.source, "pack", prepared_for=f"Prepared for {recipient.name}",
+                    salt=repr(recipient.fields).encode())
 
 
 def item_starts(cover: Placed, shared: SharedPack) -> list[int]:

@@ -7,11 +7,16 @@ inside one part, and in the web page, links are plain `#fragment` links.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
 
+import jinja2
 from markupsafe import Markup
 
+from briefing.errors import BriefingError, Problem, shown_path
 from briefing.render.strings import Strings, strings_for
 from briefing.render.theme import Theme
 from briefing.render.typeset import localise_note_numbers, typeset_html
@@ -101,6 +106,49 @@ def page_css(paper: Paper, first_page: int | None = None) -> str:
     return css
 
 
+@contextmanager
+def template_errors(template: str) -> Iterator[None]:
+    """A mistake in a template (a project's own, usually) is reported at the template's file
+    and line, `templates/cover.html.j2:3: 'doc' has no attribute 'titel'`, exit 1: it is
+    neither the content's fault nor an internal error."""
+    try:
+        yield
+    except jinja2.TemplateSyntaxError as exc:
+        where = exc.filename or exc.name or template
+        raise BriefingError([Problem(_shown(where), exc.lineno, f"template: {exc.message}")]) \
+            from None
+    except jinja2.TemplateNotFound as exc:
+        raise BriefingError.at(_shown(template), None,
+                               f"template not found: {exc.name}") from None
+    except jinja2.TemplateError as exc:  # undefined names and attributes, sandbox refusals
+        filename, line = _template_frame(exc.__traceback__, template)
+        raise BriefingError([Problem(_shown(filename), line, f"template: {exc.message or exc}")]) \
+            from None
+
+
+def _template_frame(tb: TracebackType | None, template: str) -> tuple[str, int | None]:
+    """The template file and line a runtime error happened at: Jinja2 rewrites tracebacks so
+    a template's frames carry its file name and line; the innermost one is the culprit."""
+    found: tuple[str, int | None] = (template, None)
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith(".j2"):
+            found = (filename, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
+def _shown(filename: str) -> str:
+    path = Path(filename)
+    return shown_path(path) if path.is_absolute() else filename
+
+
+def render_theme_template(theme: Theme, template: str, **context: object) -> str:
+    """One of the theme's templates rendered; its mistakes named at their line."""
+    with template_errors(template):
+        return theme.environment().get_template(template).render(**context)
+
+
 def render_template(
     theme: Theme, template: str, composed: Composed, linker: Linker, *,
     page_notes: bool = False, paper: bool = True, strings: Strings | None = None,
@@ -126,9 +174,9 @@ def render_template(
         (note, Markup(hints(note.body.html(linker)))) for note in composed.notes
     ]
     # Line-break opportunities between Khmer words: in the HTML only, never in the content.
-    return segment_html(theme.environment().get_template(template).render(
-        doc=document, answers=answers, intros=intros, notes=notes, link=linker,
-        strings=chrome, **context
+    return segment_html(render_theme_template(
+        theme, template, doc=document, answers=answers, intros=intros, notes=notes,
+        link=linker, strings=chrome, **context
     ))
 
 
@@ -169,6 +217,7 @@ def folio_html(pages: Sequence[FolioPage], theme: Theme, lang: str) -> str:
     sheets = [
         (page, sizes[(page.width_pt, page.height_pt)], page.height_pt) for page in pages
     ]
-    return segment_html(theme.environment().get_template("folio.html.j2").render(
-        pages=sheets, lang=lang, css=stylesheets(theme, "folio", page_rules)
+    return segment_html(render_theme_template(
+        theme, "folio.html.j2", pages=sheets, lang=lang,
+        css=stylesheets(theme, "folio", page_rules)
     ))

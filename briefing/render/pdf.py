@@ -15,7 +15,13 @@ from typing import Any
 
 from briefing.errors import BriefingError, Problem
 from briefing.render.fetcher import project_fetcher
-from briefing.render.timelimit import TIME_LIMIT_ENV, TimeLimitExceeded, time_limit, time_limit_for
+from briefing.render.timelimit import (
+    TIME_LIMIT_ENV,
+    TimeLimitExceeded,
+    install_layout_checks,
+    time_limit,
+    time_limit_for,
+)
 from briefing.source.markdown import XREF_SCHEME
 
 PX_TO_PT = 0.75
@@ -100,6 +106,7 @@ def render_pdf(html: str, *, name: str, base: Path, project: Path, shown: str,
     from briefing.render.actual_text import install_actual_text
 
     install_actual_text()  # extracted Khmer text equals the source (see source/khmer.py)
+    install_layout_checks()  # the time limit stops a layout on any thread (timelimit.py)
     LOG.info("%s: rendering %s", shown, name)
     fetcher = project_fetcher(project)
     limit = time_limit_for(len(html))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from briefing.errors import BriefingError, shown_path
 from briefing.source.limits import content_problems
-from briefing.source.load import load
+from briefing.source.load import Loaded, load
 from briefing.source.markdown import Composed, compose
 from briefing.source.model import validate
 from briefing.source.translations import translation_problems
@@ -21,7 +21,12 @@ def prepare(path: Path, project: Path, *, pdf_ua: bool = False) -> Composed:
     """Load, validate and parse one document: everything short of rendering. `pdf_ua` adds
     what tagged PDFs need of the content (images with alternative text: accessible.py)."""
     shown = shown_path(path)
-    loaded = load(path, shown)
+    return prepare_loaded(load(path, shown), project, shown, pdf_ua=pdf_ua)
+
+
+def prepare_loaded(loaded: Loaded, project: Path, shown: str, *,
+                   pdf_ua: bool = False) -> Composed:
+    """`prepare` for a file already loaded (a build reads each file once)."""
     document = validate(loaded, project, shown)
     too_big = content_problems(document)  # before any layout: see source/limits.py
     if too_big:

@@ -1,0 +1,163 @@
+"""What documents and packs lay out alike, each in one place: the paper, the metadata, a
+document's outline, the running header and footer (folio), a supplied cover, the warnings of
+rendering and the anchors the outline needs. A rule added here reaches both kinds of job."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+from briefing import __version__
+from briefing.assemble.merge import Metadata, OutlineEntry, Placed
+from briefing.assemble.supplied import supplied_pdf
+from briefing.assemble.tags import mark_as_artifact
+from briefing.errors import BriefingError, Problem, shown_path
+from briefing.options import BuildOptions
+from briefing.render.html import PAPERS, FolioPage, Paper, folio_html
+from briefing.render.pdf import Anchor, RenderedPart, render_pdf
+from briefing.render.strings import strings_for
+from briefing.render.theme import Theme
+from briefing.source.khmer import missing_codepoints, missing_glyphs
+from briefing.source.model import Document, FrontMatter
+
+
+def paper_for(options: BuildOptions, shown: str) -> Paper:
+    """The sheet pages are laid out on; an unknown name is an error naming the file built."""
+    paper = options.layout_paper
+    if paper not in PAPERS:
+        raise BriefingError.at(shown, None, f"unknown paper size {paper!r}")
+    return PAPERS[paper]
+
+
+def source_date(content_date: dt.date | None) -> dt.datetime | None:
+    """SOURCE_DATE_EPOCH when set, else the content's own date; never the clock."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC)
+    if content_date is not None:
+        return dt.datetime.combine(content_date, dt.time(0, 0), dt.UTC)
+    return None
+
+
+def metadata(front: FrontMatter, source: bytes, kind: Literal["document", "pack"],
+             prepared_for: str | None = None, salt: bytes = b"") -> Metadata:
+    """Title, author, language, date and a file /ID made from the content (never the clock);
+    `salt` (a recipient's fields) makes each copy's /ID its own."""
+    prefix = b"briefing " if kind == "document" else b"briefing pack "
+    digest = hashlib.sha256(prefix + __version__.encode() + b"\0" + source + salt).digest()
+    return Metadata(
+        title=front.title, subject=front.subtitle, author=front.organisation, lang=front.lang,
+        date=source_date(front.date), identifier=digest[:16], keywords=prepared_for,
+    )
+
+
+def question_outline(document: Document, namespace: str) -> tuple[OutlineEntry, ...]:
+    """A document's sections and their questions, as outline entries in `namespace`."""
+    return tuple(
+        OutlineEntry(section.title, namespace, section.id, tuple(
+            OutlineEntry(q.question, namespace, f"q-{q.id}") for q in section.questions))
+        for section in document.sections
+    )
+
+
+def supplied_cover(path: Path, anchor: str) -> RenderedPart:
+    """A designed cover PDF in place of the rendered cover; `anchor` marks its first page."""
+    part = supplied_pdf(path, shown_path(path), name="cover")
+    return replace(part, anchors={anchor: Anchor(0, 0.0, part.page_sizes[0][1])})
+
+
+def folio_pages(sizes: Sequence[tuple[float, float]], numbers: Sequence[int | None],
+                headers: Sequence[str], classification: str | None,
+                lang: str = "en") -> list[FolioPage]:
+    """What each numbered page carries in its margins: header, "Page X of Y" in the
+    document's language (render/strings.py), marking."""
+    total = max((n for n in numbers if n is not None), default=0)
+    chrome = strings_for(lang)
+    return [FolioPage(width, height, header, chrome.page_of(number, total), classification)
+            for (width, height), number, header in zip(sizes, numbers, headers, strict=True)
+            if number is not None]
+
+
+@dataclass
+class Renderer:
+    """Renders parts for one job and keeps every part's warnings: a pack's documents and a
+    document alone report the same things. Images resolve against `base`, the folder of the
+    file that names them."""
+
+    project: Path
+    theme: Theme
+    tagged: bool = False
+    logged: list[tuple[Document | None, str, Problem]] = field(default_factory=list)
+
+    def part(self, html: str, name: str, *, base: Path, shown: str,
+             document: Document | None = None, running: bool = False) -> RenderedPart:
+        """`running`: a header and footer overlay, an artifact in a tagged file."""
+        part = render_pdf(html, name=name, base=base, project=self.project, shown=shown,
+                          tagged=self.tagged and not running)
+        if self.tagged and running:
+            part = replace(part, pdf=mark_as_artifact(part.pdf))
+        self.logged.extend((document, shown, w) for w in part.warnings)
+        return part
+
+    def of_document(self, html: str, name: str, document: Document) -> RenderedPart:
+        """A part of a document's own text: its images resolve against its folder, and its
+        warnings are reported at its lines."""
+        return self.part(html, name, base=document.path.parent, shown=document.shown,
+                         document=document)
+
+    def folio(self, pages: Sequence[FolioPage], lang: str, *, base: Path, shown: str,
+              name: str = "folio") -> RenderedPart:
+        return self.part(folio_html(pages, self.theme, lang), name, base=base, shown=shown,
+                         running=True)
+
+    def warnings(self) -> tuple[Problem, ...]:
+        """What only rendering finds (characters no font has, at their line in the document
+        that has them; an image WeasyPrint could not read), each once."""
+        found: list[Problem] = []
+        by_document: dict[str, tuple[Document | None, list[str]]] = {}
+        for document, shown, warning in self.logged:
+            by_document.setdefault(shown, (document, []))[1].append(warning.message)
+        for shown, (document, messages) in by_document.items():
+            source = document.source.decode("utf-8", "replace") if document else ""
+            found.extend(missing_glyphs(shown, source, messages))
+            others = dict.fromkeys(m for m in messages if not missing_codepoints([m]))
+            found.extend(Problem(shown, None, m, "warning") for m in others)
+        return tuple(found)
+
+
+def check_outline_anchors(parts: Iterable[Placed], outline: Iterable[OutlineEntry],
+                          template_of: dict[str, str], theme: Theme) -> None:
+    """Every outline entry needs its anchor in a part; a project template that dropped the
+    ids of the built-in one is named, instead of failing in the assembler."""
+    present = {(placed.namespace, name) for placed in parts for name in placed.part.anchors}
+    problems: dict[str, list[str]] = {}
+
+    def walk(entries: Iterable[OutlineEntry]) -> None:
+        for entry in entries:
+            if (entry.namespace, entry.anchor) not in present:
+                template = template_of.get(entry.anchor.split("-", 1)[0], template_of[""])
+                problems.setdefault(template, []).append(entry.anchor)
+            walk(entry.children)
+
+    walk(outline)
+    if problems:
+        raise BriefingError(
+            Problem(template_file(theme, template), None,
+                    "the outline needs elements with the ids "
+                    + ", ".join(f'id="{a}"' for a in anchors[:4])
+                    + (f" and {len(anchors) - 4} more" if len(anchors) > 4 else "")
+                    + "; keep the ids the built-in template gives sections and questions")
+            for template, anchors in problems.items())
+
+
+def template_file(theme: Theme, name: str) -> str:
+    """The template of that name the theme uses (a project's own first), as messages show it."""
+    for folder in theme.template_dirs:
+        if (folder / name).is_file():
+            return shown_path(folder / name)
+    return name
