@@ -116,13 +116,15 @@ def build(
     executor: Executor | None = None,
     on_result: Callable[[JobResult], None] | None = None,
     pdf_ua: bool = False,
+    print_links: bool | None = None,
 ) -> BuildResult:
     """Build documents and packs into `out_dir`; one failure does not stop the others.
 
     With `jobs` > 1 the outputs are built in that many worker processes; any
     `concurrent.futures` executor (a Dask client's, say) can be given instead, and then `jobs`
     is how many chunks a pack's recipients are split into. `pdf_a` makes PDF/A-3b files
-    that carry their YAML sources (see finish/pdfa.py).
+    that carry their YAML sources (see finish/pdfa.py). `print_links` prints each web link's
+    address after its text (default: in the print, booklet and handout profiles).
     """
     from briefing.jobs.batch import local_executor, plan, run
     from briefing.options import check_profile
@@ -133,7 +135,8 @@ def build(
 
         check_tagged_profile(profile)
     options = BuildOptions(paper=paper, strict=strict, profile=profile, pdf_a=pdf_a,
-                           pdf_ua=pdf_ua, email_budget=email_budget or BuildOptions.email_budget)
+                           pdf_ua=pdf_ua, email_budget=email_budget or BuildOptions.email_budget,
+                           print_links=print_links)
     project = project or find_project()
     out_dir = out_dir or project / "out"
     documents = list(paths) if paths else discover(project)

@@ -75,6 +75,9 @@ def _project(files: list[Path]) -> Path:
               help="Archival PDF/A-3b that carries its YAML sources (see `briefing extract`).")
 @click.option("--pdf-ua", "pdf_ua", is_flag=True,
               help="Accessible PDF/UA-1: tagged, one structure tree (not booklet/handout).")
+@click.option("--print-links/--no-print-links", "print_links", default=None,
+              help="Print each web link's address after its text (default: print, booklet "
+                   "and handout profiles).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Outputs built in parallel (default: the number of cores).")
 @click.option("--scheduler", metavar="ADDRESS",
@@ -83,7 +86,7 @@ def _project(files: list[Path]) -> Path:
 def build(ctx: click.Context, files: tuple[str, ...], out_dir: Path | None, paper: str,
           strict: bool, profile: str, email_budget: float | None, jobs: int | None,
           scheduler: str | None, pdf_a: bool,
-          pdf_ua: bool = False) -> None:
+          pdf_ua: bool = False, print_links: bool | None = None) -> None:
     """Build FILES (default: every document and pack in content/) into PDF and HTML."""
     from briefing import api
     from briefing.jobs.batch import JobResult, dask_executor
@@ -111,6 +114,7 @@ def build(ctx: click.Context, files: tuple[str, ...], out_dir: Path | None, pape
                 profile=profile, jobs=workers, executor=executor, on_result=on_result,
                 pdf_ua=pdf_ua,
                 pdf_a=pdf_a,
+                print_links=print_links,
                 email_budget=int(email_budget * 1024 * 1024) if email_budget else None,
             )
     except BriefingError as error:

@@ -31,6 +31,8 @@ def paper_for(options: BuildOptions, shown: str) -> Paper:
     paper = options.layout_paper
     if paper not in PAPERS:
         raise BriefingError.at(shown, None, f"unknown paper size {paper!r}")
+    if options.links_on_paper:
+        return replace(PAPERS[paper], sheets=("links-on-paper.css",))
     return PAPERS[paper]
 
 

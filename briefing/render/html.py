@@ -28,9 +28,13 @@ PT_PER_MM = 72 / 25.4
 
 @dataclass(frozen=True)
 class Paper:
+    """The sheet pages are laid out on, and the stylesheets the build's purpose adds to the
+    theme's (`links-on-paper.css` when links are printed: see BuildOptions.print_links)."""
+
     name: str
     width_mm: float
     height_mm: float
+    sheets: tuple[str, ...] = ()
 
     @property
     def css_size(self) -> str:
@@ -92,7 +96,8 @@ def stylesheets(theme: Theme, part: str, extra: str = "", paper: Paper | None = 
     cover's, can still override it), the part's own, then the project's `custom.css`."""
     names = list(_PART_STYLES[part])
     if paper is not None and "print.css" in names:
-        names.insert(names.index("print.css") + 1, f"paper-{paper.name}.css")
+        at = names.index("print.css") + 1
+        names[at:at] = [f"paper-{paper.name}.css", *paper.sheets]
     sheets = [theme.stylesheet(name, optional=name.startswith("paper-")) for name in names]
     sheets.append(theme.stylesheet("custom.css", optional=True))
     # Stylesheets are theme files (trusted), never content.
@@ -161,9 +166,14 @@ def render_template(
     document = composed.document
     chrome = strings or strings_for(document.lang)
 
+    # links to a question or section get its page number (in the body, where they all are)
+    targets = {f"#q-{q.id}" for q in document.questions} | {
+        f"#{section.id}" for section in document.sections}
+
     def hints(fragment: str) -> str:
-        return localise_note_numbers(typeset_html(fragment) if paper else fragment,
-                                     chrome.number)
+        prefix, _, suffix = chrome.text("page_ref", page="\0").partition("\0")
+        typeset = typeset_html(fragment, (prefix, suffix), targets) if paper else fragment
+        return localise_note_numbers(typeset, chrome.number)
 
     placed = {note.number: note for note in composed.notes} if page_notes else None
     answers = {qid: Markup(hints(prose.html(linker, placed)))

@@ -10,6 +10,8 @@ cannot say.
   as style guides advise (Chicago 6.17), so whoever types it from paper types what is there.
   Phone numbers do not break at all.
 
+On paper, links also carry what a reader needs without a mouse (see typeset_html).
+
 Only the markup changes; the text is the content's, character for character (extracted text
 and copy-paste give it back unchanged).
 """
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 #: the last run of non-space text before a paragraph or list item closes, when it is a word
 #: long enough to be hyphenated at all (6 letters: hyphenate-limit-chars in print.css)
@@ -49,14 +51,27 @@ def _looks_like_address(text: str) -> bool:
     return " " not in text.strip() and any(mark in text for mark in ("/", "@", "."))
 
 
-def _address(match: re.Match[str]) -> str:
+def _address(match: re.Match[str], page_ref: tuple[str, str],
+             targets: Collection[str]) -> str:
     opening, href, text, closing = match.groups()
     plain = html.unescape(text)
+    if href.startswith("#"):
+        if href not in targets:
+            return match.group(0)
+        # a cross-reference: its page number, where the layout puts the target
+        prefix, suffix = (html.escape(part, quote=True) for part in page_ref)
+        return (f'{match.group(0)}<span class="xref-page" data-target="{href}" '
+                f'data-prefix="{prefix}" data-suffix="{suffix}"></span>')
     if href.startswith("tel:"):
         return f'{opening}<span class="address phone">{text}</span>{closing}'
-    if not _looks_like_address(plain):
-        return match.group(0)
-    return f'{opening}<span class="address">{_break_address(plain)}</span>{closing}'
+    if _looks_like_address(plain):
+        return f'{opening}<span class="address">{_break_address(plain)}</span>{closing}'
+    if href.startswith(("http:", "https:", "mailto:")):
+        # the address a reader of the printed page types in: shown by links-on-paper.css
+        shown = html.unescape(href).removeprefix("mailto:")
+        return (f'{match.group(0)}<span class="link-address"> (<span class="address">'
+                f'{_break_address(shown)}</span>)</span>')
+    return match.group(0)
 
 
 def _last_word(match: re.Match[str]) -> str:
@@ -70,11 +85,17 @@ _ADJACENT_CALLS = re.compile(r'</sup>(?=<sup class="fnref">)')
 _NOTE_NUMBER = re.compile(r'(<a\b[^>]*role="doc-(?:noteref|backlink)"[^>]*>)(\d+)(</a>)')
 
 
-def typeset_html(fragment: str) -> str:
-    """The content's HTML with the break hints above, and adjacent note calls separated by a
-    raised comma (¹,²), as typesetters do."""
+def typeset_html(fragment: str, page_ref: tuple[str, str] = ("p. ", ""),
+                 targets: Collection[str] = ()) -> str:
+    """The content's HTML with the break hints above; adjacent note calls separated by a
+    raised comma (¹,²), as typesetters do; after a web link whose text is not its address,
+    the address (`.link-address`, printed by links-on-paper.css only); after a link to
+    another question, its page number (`.xref-page`: "(p. 3)", `page_ref` being the words
+    before and after the number in the document's language; `targets` the fragments, such
+    as `#q-ID`, that exist in the same layout)."""
     fragment = _ADJACENT_CALLS.sub('</sup><sup class="fnref-sep">,</sup>', fragment)
-    return _LAST_WORD.sub(_last_word, _LINK.sub(_address, fragment))
+    fragment = _LINK.sub(lambda match: _address(match, page_ref, targets), fragment)
+    return _LAST_WORD.sub(_last_word, fragment)
 
 
 def localise_note_numbers(fragment: str, number: Callable[[str], str]) -> str:
