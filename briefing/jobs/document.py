@@ -54,7 +54,10 @@ def lay_out_document(composed: Composed, renderer: Renderer, sheet: Paper) -> Me
                                           page_notes=document.notes_on_page), "body", document)
     parts = [Placed(cover, "doc", label="Cover"), Placed(body, "doc")]
     if composed.notes and not document.notes_on_page:
-        notes = renderer.of_document(notes_html(composed, theme, sheet), "notes", document)
+        calls = {name: 1 + anchor.page for name, anchor in body.anchors.items()
+                 if name.startswith("fnref-")}  # the body's first printed page is 1
+        notes = renderer.of_document(notes_html(composed, theme, sheet, calls), "notes",
+                                     document)
         parts.append(Placed(notes, "doc"))
 
     numbers = page_numbers(parts)

@@ -186,12 +186,14 @@ def _lay_out(pack: Pack, composed: dict[int, Composed], attached: dict[int, Rend
             css=pack_css(theme, "body", paper, current), page_notes=on_page,
         ), f"{namespace} body", doc.document)
         body = replace(body, anchors={**body.anchors, "start": body.anchors["doc-start"]})
+        calls = {name: current + anchor.page for name, anchor in body.anchors.items()
+                 if name.startswith("fnref-")}
         current += body.page_count
         notes = None
         if doc.notes and not on_page:
             notes = Placed(renderer.of_document(render_template(
                 theme, "pack_notes.html.j2", doc, part_linker("notes"), item_title=title,
-                css=pack_css(theme, "notes", paper),
+                css=pack_css(theme, "notes", paper), call_pages=calls,
             ), f"{namespace} notes", doc.document), namespace)
         own = [Placed(body, namespace)]
         if notes is not None and not pack.notes_at_end:

@@ -7,7 +7,7 @@ inside one part, and in the web page, links are plain `#fragment` links.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -204,8 +204,12 @@ def body_html(composed: Composed, theme: Theme, paper: Paper, first_page: int,
                            css=stylesheets(theme, "body", page_css(paper, first_page), paper))
 
 
-def notes_html(composed: Composed, theme: Theme, paper: Paper) -> str:
+def notes_html(composed: Composed, theme: Theme, paper: Paper,
+               call_pages: Mapping[str, int] | None = None) -> str:
+    """The notes part; `call_pages`: the printed page of each note call (by its anchor), for
+    the back-links of a note called more than once."""
     return render_template(theme, "notes.html.j2", composed, part_linker("notes"),
+                           call_pages=dict(call_pages or {}),
                            css=stylesheets(theme, "notes", page_css(paper), paper))
 
 
