@@ -20,6 +20,7 @@ from briefing.render.html import PAPERS, cover_html
 from briefing.render.pdf import render_pdf
 from briefing.render.theme import theme_for
 from briefing.source.prepare import prepare
+
 from conftest import REPO, pdftotext, run_briefing, write_project
 
 PAPER_SIZES = ("a4", "letter", "a5")
@@ -29,11 +30,12 @@ URL = "https://www.riverbank-foundation.example/reports/2026/prevalence-study-fi
 EMAIL = "comms@riverbank-foundation.example"
 HYPHENS = ("-", "\u2010", "\u00ad")
 
-LONG_WORDS = (
+LONG_TEXT = (
     "the justice system has improved and prevalence of exploitation among establishments "
     "decreased substantially because investigations partnerships accountability organisations "
     "internationally recognised programmes strengthened communities responsibility "
-    "notwithstanding extraordinary characteristics interdisciplinary").split()
+    "notwithstanding extraordinary characteristics interdisciplinary")
+LONG_WORDS = LONG_TEXT.split()
 
 
 def long_document() -> str:
@@ -152,7 +154,7 @@ def test_addresses_are_never_hyphenated(builds: dict[tuple[str, str], Path], pap
 @pytest.mark.parametrize("paper", PAPER_SIZES)
 def test_headings_and_table_cells_are_not_hyphenated(builds: dict[tuple[str, str], Path],
                                                      paper: str) -> None:
-    for page, kind, _, text in _boxes(builds[("long", paper)]):
+    for _page, kind, _, text in _boxes(builds[("long", paper)]):
         if kind == "line" and (text.startswith("Question ") or "Phnom" in text):
             assert not text.endswith(HYPHENS), text
     raw = pdftotext(builds[("long", paper)], "-raw")
@@ -191,10 +193,11 @@ sections:
       - question: What is this?
         answer: A cover test.
 """
+ENGLISH_TITLE = ("Changing the narrative about child sex trafficking in Cambodia and the wider "
+                 "region over a decade of public justice reform and what the partners learned "
+                 "along the way")
 TITLE_WORDS = {
-    "en": ("Changing the narrative about child sex trafficking in Cambodia and the wider region "
-           "over a decade of public justice reform and what the partners learned along the "
-           "way").split(),
+    "en": ENGLISH_TITLE.split(),
     "km": ["ឯកសារគំរូ", "ជាភាសាខ្មែរ", "សម្រាប់", "បុគ្គលិក", "និងដៃគូ", "នៅកម្ពុជា"] * 6,
 }
 
