@@ -257,6 +257,109 @@ def extract(pdf: Path, out_dir: Path, force: bool) -> None:
         click.echo(_display(path))
 
 
+@cli.command()
+@click.argument("pack", type=click.Path(dir_okay=False))
+@click.option("--deliver", is_flag=True,
+              help="Really send, over SMTP. Without it: a dry run that writes .eml files.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder the pack was built into (default: out/ in the project).")
+@click.option("--email-budget", type=click.FloatRange(min=0.01), default=None, metavar="MB",
+              help="Largest copy that may be attached (default 5 MB).")
+@click.option("--host", default=None, help="SMTP server (default: [mail] host).")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="SMTP port.")
+@click.option("--security", type=click.Choice(["starttls", "tls", "none"]), default=None,
+              help="STARTTLS (default), implicit TLS, or none (localhost only).")
+@click.option("--rate-limit", type=click.FloatRange(min=0), default=None, metavar="N",
+              help="At most N messages a minute (default: [mail] rate_limit, or no limit).")
+@click.option("--resend-changed", is_flag=True,
+              help="Send again the copies that changed since they were sent.")
+@click.pass_context
+def send(ctx: click.Context, pack: str, deliver: bool, out_dir: Path | None,
+         email_budget: float | None, host: str | None, port: int | None,
+         security: str | None, rate_limit: float | None, resend_changed: bool) -> None:
+    """E-mail each recipient of PACK their built copy (a dry run unless --deliver).
+
+    Sender, reply-to, signature and the SMTP server come from the [mail] table of
+    briefing.toml; the password from BRIEFING_SMTP_USER / BRIEFING_SMTP_PASSWORD or netrc.
+    A send log beside the copies means a re-run never sends a copy twice.
+    """
+    from briefing.send import send_pack
+
+    paths = _paths((pack,))
+    project = _project(paths)
+    overrides = {key: value for key, value in (("host", host), ("port", port),
+                                                ("security", security),
+                                                ("rate_limit", rate_limit)) if value is not None}
+
+    def on_attempted(attempted: Any) -> None:
+        word = "sent" if attempted.outcome == "sent" else "FAILED"
+        click.echo(f"{word}: {printable(attempted.outgoing.address)}: "
+                   f"{printable(attempted.detail)}", err=True)
+
+    try:
+        report = send_pack(paths[0], project=project, out_dir=out_dir, deliver_now=deliver,
+                           budget=int(email_budget * 1024 * 1024) if email_budget else None,
+                           resend_changed=resend_changed, overrides=overrides,
+                           on_attempted=on_attempted)
+    except BriefingError as error:
+        if ctx.obj["debug"]:
+            raise
+        _report(error.problems)
+        sys.exit(1)
+    click.echo(_send_summary(report))
+    sys.exit(0 if report.ok else 1)
+
+
+def _send_summary(report: Any) -> str:
+    """Who gets what: one row per recipient, then the counts."""
+    plan, config, delivery = report.plan, report.config, report.delivery
+    outcome = {a.outgoing.address: a for a in delivery.attempted} if delivery else {}
+    rows = [("recipient", "address", "copy", "size", "status")]
+    for planned in plan.planned:
+        out = planned.outgoing
+        status = planned.status
+        if out.address in outcome:
+            attempted = outcome[out.address]
+            status = "sent" if attempted.outcome == "sent" else f"failed: {attempted.detail}"
+        elif delivery is not None and status == "to send":
+            status = "not tried"
+        elif status == "already sent" and planned.logged is not None:
+            status = f"already sent {planned.logged.sent_at}"
+        rows.append((out.recipient.name, out.address, _display(out.copy),
+                     _size(out.attachment_size), status))
+    widths = [max(len(printable(r[i])) for r in rows) for i in range(4)]
+    lines = ["  ".join(f"{printable(r[i]):<{widths[i]}}" if i != 3 else f"{r[i]:>{widths[i]}}"
+                       for i in range(4)) + "  " + printable(r[4]) for r in rows]
+    budget = _size(plan.budget)
+    over = plan.with_status("over budget")
+    changed = plan.with_status("changed since sent")
+    via = (f"from {config.sender} via {config.host}:{config.port} ({config.security})"
+           + (f", at most {config.rate_limit:g} a minute" if config.rate_limit else ""))
+    if delivery is None:
+        to_send = plan.with_status("to send")
+        total = sum(p.outgoing.attachment_size for p in to_send)
+        lines.append(f"dry run, nothing sent: {len(to_send)} to send ({_size(total)}), "
+                     f"{len(plan.with_status('already sent'))} already sent, "
+                     f"{len(changed)} changed since sent, {len(over)} over the {budget} "
+                     "e-mail budget")
+        lines.append(f"messages written beside the copies ({_display(plan.folder)}/*.eml); "
+                     f"{via}; send them with --deliver")
+    else:
+        sent = sum(a.outcome == "sent" for a in delivery.attempted)
+        failed = sum(a.outcome == "failed" for a in delivery.attempted)
+        lines.append(f"sent {sent}, skipped {len(plan.with_status('already sent'))} "
+                     f"(already sent), failed {failed}"
+                     + (f", changed since sent {len(changed)} (not sent; --resend-changed)"
+                        if changed else "")
+                     + (f", over the {budget} budget {len(over)}" if over else "")
+                     + f"; {via}")
+        if delivery.stopped is not None:
+            tried = len(delivery.attempted)
+            lines.append(f"stopped after {tried} message(s): {delivery.stopped}; run again "
+                         "to send the rest")
+    return "\n".join(line.rstrip() for line in lines)
+
+
 class Terminated(SystemExit):
     """SIGTERM (or SIGHUP) as an exception: like Ctrl-C, it unwinds the build, so a temporary
     output file is removed (output.py) and the previous PDF stays as it was. Exit status is

@@ -14,7 +14,7 @@ from pathlib import Path
 from conftest import REPO
 
 PACKAGE = REPO / "briefing"
-LAYERS = ["errors", "output", "options", "source", "render", "assemble", "finish", "jobs",
+LAYERS = ["errors", "output", "options", "source", "render", "assemble", "finish", "jobs", "send",
           "api", "cli", "__init__", "__main__"]
 SHARED = {"errors", "output", "options"}
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from briefing.errors import BriefingError, Problem, shown_path
 from briefing.source.load import Loaded, Mapping, Scalar, Sequence, load
+from briefing.source.message import MessageTemplate, TemplateText, check_fields, read_body_file
 from briefing.source.model import (
     FRONT_MATTER_KEYS,
     Document,
@@ -54,14 +55,19 @@ class Pack(FrontMatter):
     recipients: tuple[Recipient, ...] = ()
     recipients_path: Path | None = None
     personalise_footer: bool = False
+    #: the e-mail each recipient gets with their copy (`briefing send`)
+    message: MessageTemplate | None = None
+    #: where `message:` is, for "this pack names no message" style errors
+    message_line: int | None = None
     source: bytes = b""
 
 
 _PACK_KEYS = {
     **FRONT_MATTER_KEYS,
     "cover": False, "notes": False, "items": True, "recipients": False,
-    "personalise_footer": False,
+    "personalise_footer": False, "message": False,
 }
+_MESSAGE_KEYS = {"subject": True, "body": False, "file": False}
 _ITEM_KEYS = {"document": False, "pdf": False, "title": False}
 #: `notes:` of a pack: whether the notes are gathered at the end of the pack (`page`: at the
 #: foot of each page, so there are none to gather)
@@ -157,6 +163,17 @@ def validate_pack(loaded: Loaded, project: Path, shown: str) -> Pack:
         except BriefingError as error:
             check.problems.extend(error.problems)
 
+    message: MessageTemplate | None = None
+    message_entry = top.get("message")
+    if message_entry is not None:
+        message = _message(check, message_entry[1], base, project)
+        if message is not None and recipients_path is None:
+            check.error(message_entry[0].line, "a `message` needs `recipients` to send it to")
+        elif message is not None and recipients:
+            check.problems.extend(check_fields(
+                message, [(r.line, dict(r.fields)) for r in recipients],
+                shown_path(recipients_path) if recipients_path else ""))
+
     if check.problems:
         raise BriefingError(check.problems)
     return Pack(
@@ -164,7 +181,50 @@ def validate_pack(loaded: Loaded, project: Path, shown: str) -> Pack:
         items=tuple(items), cover=cover, notes_at_end=notes_at_end,
         notes_on_page=notes_on_page,
         recipients=recipients, recipients_path=recipients_path,
-        personalise_footer=personalise_footer, source=loaded.source,
+        personalise_footer=personalise_footer, message=message,
+        message_line=message_entry[0].line if message_entry else None, source=loaded.source,
+    )
+
+
+def _message(check: _Checker, node: object, base: Path, project: Path) -> MessageTemplate | None:
+    """`message: {subject: ..., body: ...}`, or `file:` instead of `body:`: a Markdown file."""
+    if not isinstance(node, Mapping):
+        line = getattr(node, "line", None)
+        check.error(line, "`message` is a mapping with `subject` and a `body` (or a `file`)")
+        return None
+    found = check.fields(node, _MESSAGE_KEYS, "the message")
+    subject = check.text(found.get("subject"), "subject", required=True)
+    body = check.text(found.get("body"), "body")
+    file = check.text(found.get("file"), "file")
+    if (body is None) == (file is None):
+        check.error(node.line, "the message has exactly one of `body` (Markdown) or `file` "
+                    "(a Markdown file)")
+        return None
+    if subject is None:
+        return None
+    if "\n" in subject.text.strip() or "\r" in subject.text.strip():
+        check.error(subject.line, "the subject must be one line")
+        return None
+    body_text: TemplateText | None = None
+    if body is not None:
+        body_text = TemplateText(body.text, check.shown, body.text_line,
+                                 line_exact=body.text_line != body.line)
+    elif file is not None:
+        resolved = inside_project(file.text.strip(), base, project)
+        if resolved is None:
+            check.error(file.line, f"message file `{file.text}` must be a file inside the project")
+        elif not resolved.is_file():
+            check.error(file.line, f"message file `{file.text}` does not exist")
+        else:
+            try:
+                body_text = read_body_file(resolved, shown_path(resolved))
+            except BriefingError as error:
+                check.problems.extend(error.problems)
+    if body_text is None:
+        return None
+    return MessageTemplate(
+        subject=TemplateText(" ".join(subject.text.split()), check.shown, subject.line),
+        body=body_text,
     )
 
 
@@ -178,7 +238,11 @@ def notes_on_page(pack: Pack, document: Document) -> bool:
 
 
 def read_recipients(path: Path, shown: str) -> tuple[Recipient, ...]:
-    """A CSV with a header row, or a YAML list of mappings; `name` is required."""
+    """A CSV with a header row, or a YAML list of mappings; `name` is required.
+
+    Each recipient's line is where the record starts (a quoted CSV field may span lines).
+    Addresses are checked here, before anything is built or sent (see `recipient_problems`).
+    """
     rows: list[tuple[int, dict[str, str]]] = []
     problems: list[Problem] = []
     if path.suffix.lower() == ".csv":
@@ -187,10 +251,11 @@ def read_recipients(path: Path, shown: str) -> tuple[Recipient, ...]:
         except UnicodeDecodeError:
             raise BriefingError.at(shown, None, "recipients file is not UTF-8") from None
         reader = csv.DictReader(io.StringIO(text))
+        start = 2
         for row in reader:
-            line = reader.line_num
-            rows.append((line, {(k or "").strip().lower(): (v or "").strip()
-                                for k, v in row.items() if k}))
+            rows.append((start, {(k or "").strip().lower(): (v or "").strip()
+                                 for k, v in row.items() if k}))
+            start = reader.line_num + 1
     else:
         root = load(path, shown).root
         if not isinstance(root, Sequence):
@@ -203,16 +268,67 @@ def read_recipients(path: Path, shown: str) -> tuple[Recipient, ...]:
             rows.append((item.line, {k.text.strip().lower(): v.text.strip()
                                      for k, v in item.items if isinstance(v, Scalar)}))
     recipients = []
+    seen: dict[str, int] = {}
     for line, fields in rows:
-        if not fields.get("name"):
-            problems.append(Problem(shown, line, "recipient has no `name`"))
+        found = recipient_problems(fields, shown, line, seen)
+        if found:
+            problems.extend(found)
             continue
+        email = fields.get("email") or None
         recipients.append(Recipient(
             name=fields["name"], organisation=fields.get("organisation") or None,
-            email=fields.get("email") or None, fields=tuple(sorted(fields.items())), line=line,
+            email=normal_address(email) if email else None,
+            fields=tuple(sorted(fields.items())), line=line,
         ))
     if problems:
         raise BriefingError(problems)
     if not recipients:
         raise BriefingError.at(shown, None, "the recipients list is empty")
     return tuple(recipients)
+
+
+#: every character that ends a line somewhere: in a name or address it would start a new
+#: header of the e-mail (header injection)
+LINE_BREAKS = frozenset("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+
+
+def recipient_problems(fields: dict[str, str], shown: str, line: int,
+                       seen: dict[str, int]) -> list[Problem]:
+    """A recipient's name and address: present, one line each, a valid address, not one that
+    an earlier recipient already has (`seen`: normalised address -> line, updated)."""
+    problems: list[Problem] = []
+    name = fields.get("name", "")
+    if not name:
+        problems.append(Problem(shown, line, "recipient has no `name`"))
+    for key in ("name", "organisation", "email"):
+        if LINE_BREAKS.intersection(fields.get(key, "")):
+            problems.append(Problem(shown, line, f"the recipient's `{key}` carries a line "
+                                    "break; a name or address must be one line"))
+    email = fields.get("email", "")
+    if email and not problems:
+        from email_validator import EmailNotValidError, validate_email
+
+        try:
+            checked = validate_email(email, check_deliverability=False, allow_smtputf8=False)
+        except EmailNotValidError as exc:
+            problems.append(Problem(shown, line, f"`{email}` is not a valid e-mail address: "
+                                    f"{exc}"))
+        else:
+            key = (checked.ascii_email or checked.normalized).lower()
+            if key in seen:
+                problems.append(Problem(shown, line, f"`{email}` is already the address of the "
+                                        f"recipient on line {seen[key]}"))
+            else:
+                seen[key] = line
+    return problems
+
+
+def normal_address(email: str) -> str:
+    """The address as it goes over SMTP: the domain in its ASCII (IDNA) form, so it needs no
+    SMTPUTF8 support from the server. Only called on addresses `recipient_problems` accepted."""
+    from email_validator import validate_email
+
+    ascii_email = validate_email(email, check_deliverability=False,
+                                 allow_smtputf8=False).ascii_email
+    assert ascii_email is not None
+    return ascii_email
