@@ -354,3 +354,41 @@ def test_a_khmer_pdf_outline_is_khmer(khmer_pdfs: list[Path]) -> None:
     for pdf in khmer_pdfs:
         titles = [str(item.title) for item in PdfReader(pdf).outline if not isinstance(item, list)]
         assert not {"Notes", "Contents"} & set(titles), titles
+
+
+# Typography -------------------------------------------------------------------------------
+
+TYPOGRAPHY_DOC = """\
+title: Quotes
+{setting}
+sections:
+  - title: Questions
+    questions:
+      - question: Isn't it "quoted"?
+        answer: |
+          `it's -- code`; it's 'single' and "double" -- 2000's --- and (a), (b), (c) stay.
+"""
+
+
+@pytest.mark.parametrize(("setting", "expected", "absent"), [
+    ("", "it's -- code; it’s ‘single’ and “double” – 2000’s — and (a), (b), (c) stay.",
+     "it's 'single'"),
+    ("typography: typeset", "Isn’t it “quoted”?", "Isn't it"),
+    ("typography: typed",
+     "it's -- code; it's 'single' and \"double\" -- 2000's --- and (a), (b), (c) stay.",
+     "’"),
+])
+def test_typography_setting(tmp_path: Path, setting: str, expected: str, absent: str) -> None:
+    project = write_project(tmp_path, {"content/q.yaml": TYPOGRAPHY_DOC.format(setting=setting)})
+    result = run_briefing("build", "content/q.yaml", cwd=project)
+    assert result.returncode == 0, result.stderr
+    text = re.sub(r"\s+", " ", pdftotext(project / "out" / "q.pdf"))
+    assert expected in text and absent not in text
+
+
+def test_an_unknown_typography_is_named_with_its_line(tmp_path: Path) -> None:
+    project = write_project(tmp_path, {
+        "content/q.yaml": TYPOGRAPHY_DOC.format(setting="typography: fancy")})
+    result = run_briefing("check", "content/q.yaml", cwd=project)
+    assert result.returncode == 1
+    assert "content/q.yaml:2: `typography` must be one of `typeset`" in result.stderr

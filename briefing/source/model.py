@@ -91,6 +91,9 @@ class Document(FrontMatter):
     #: where the notes are printed: `end` (the notes appendix) or `page` (at the foot of the
     #: page that calls them); the HTML page always lists them at the end
     notes: str = "end"
+    #: `typeset` (default): typographic quotes, apostrophes and dashes in the Markdown text, as
+    #: professional typesetting prints them; `typed`: every character exactly as typed
+    typography: str = "typeset"
 
     @property
     def notes_on_page(self) -> bool:
@@ -184,7 +187,11 @@ _DOCUMENT_KEYS = {
     "cover": False,
     "translation_of": False,
     "notes": False,
+    "typography": False,
 }
+#: `typography:` values and what they mean
+TYPOGRAPHY = {"typeset": "typographic quotes, apostrophes and dashes",
+              "typed": "every character exactly as typed"}
 #: `notes:` values and what they mean, for the message when the value is wrong
 NOTES_PLACES = {"end": "a notes appendix", "page": "footnotes at the foot of each page"}
 _SECTION_KEYS = {"title": True, "intro": False, "questions": True}
@@ -209,6 +216,7 @@ def validate(loaded: Loaded, project: Path, shown: str | None = None) -> Documen
     original = _translation_of(check, check.text(top.get("translation_of"), "translation_of"),
                                loaded.path, project)
     notes = _notes(check, check.text(top.get("notes"), "notes"))
+    typography = _typography(check, check.text(top.get("typography"), "typography"))
 
     # Every field is read before deciding, so one run reports all of the file's problems.
     if check.problems:
@@ -226,6 +234,7 @@ def validate(loaded: Loaded, project: Path, shown: str | None = None) -> Documen
         project=project,
         translation_of=original,
         notes=notes,
+        typography=typography,
     )
 
 
@@ -259,6 +268,17 @@ def front_matter(check: _Checker, top: dict[str, tuple[Scalar, Value]],
         "version": plain("version"),
         "logo": _logo(check, check.text(top.get("logo"), "logo"), base, project),
     }
+
+
+def _typography(check: _Checker, scalar: Scalar | None) -> str:
+    if scalar is None:
+        return "typeset"
+    value = scalar.text.strip()
+    if value not in TYPOGRAPHY:
+        choices = "; ".join(f"`{k}` ({v})" for k, v in TYPOGRAPHY.items())
+        check.error(scalar.line, f"`typography` must be one of {choices}, not `{value}`")
+        return "typeset"
+    return value
 
 
 def _logo(check: _Checker, scalar: Scalar | None, base: Path, project: Path) -> Path | None:
