@@ -219,6 +219,16 @@ def page_html(composed: Composed, theme: Theme) -> str:
                            css=stylesheets(theme, "page"))
 
 
+def paper_of(page: FolioPage) -> str:
+    """The paper a page was laid out on (`a4`, `letter`, `a5`), so its header and footer line
+    up with the text block of that paper (folio.css); "other" for a supplied PDF's page."""
+    for paper in PAPERS.values():
+        if (abs(page.width_pt - paper.width_mm * PT_PER_MM) < 1
+                and abs(page.height_pt - paper.height_mm * PT_PER_MM) < 1):
+            return paper.name
+    return "other"
+
+
 def folio_html(pages: Sequence[FolioPage], theme: Theme, lang: str) -> str:
     """One page per numbered page of the merged PDF, carrying only its header and footer."""
     sizes: dict[tuple[float, float], str] = {}
@@ -229,7 +239,8 @@ def folio_html(pages: Sequence[FolioPage], theme: Theme, lang: str) -> str:
         for (w, h), name in sizes.items()
     )
     sheets = [
-        (page, sizes[(page.width_pt, page.height_pt)], page.height_pt) for page in pages
+        (page, sizes[(page.width_pt, page.height_pt)], page.height_pt, paper_of(page))
+        for page in pages
     ]
     return segment_html(render_theme_template(
         theme, "folio.html.j2", pages=sheets, lang=lang,
