@@ -29,6 +29,8 @@ MEASURE = {"a4": (60, 75), "letter": (60, 75), "a5": (50, 65)}
 URL = "https://www.riverbank-foundation.example/reports/2026/prevalence-study-final.pdf"
 EMAIL = "comms@riverbank-foundation.example"
 HYPHENS = ("-", "\u2010", "\u00ad")
+#: the width of the text block (paper-*.css)
+TEXT_BLOCK_MM = {"a4": 128, "letter": 127.9, "a5": 106}
 
 LONG_TEXT = (
     "the justice system has improved and prevalence of exploitation among establishments "
@@ -392,3 +394,52 @@ def test_an_unknown_typography_is_named_with_its_line(tmp_path: Path) -> None:
     result = run_briefing("check", "content/q.yaml", cwd=project)
     assert result.returncode == 1
     assert "content/q.yaml:2: `typography` must be one of `typeset`" in result.stderr
+
+
+# Tables and images ------------------------------------------------------------------------
+
+CAPTIONS = """\
+title: Captions
+sections:
+  - title: Questions
+    questions:
+      - question: A table and a figure?
+        answer: |
+          Before the table, a sentence long enough to fill the measure of the text block well.
+
+          | City | Establishments | Minors |
+          |---|---:|---:|
+          | Phnom Penh | 120 | 2.1% |
+          | Siem Reap | 80 | 2.4% |
+
+          Table: Prevalence by city, 2015
+
+          ![A wide blue chart](wide.png "Figure 1: a chart wider than the page")
+
+          After.
+"""
+
+
+@pytest.mark.parametrize("paper", ["a4", "a5"])
+def test_captions_and_an_image_inside_the_text_block(tmp_path: Path, paper: str) -> None:
+    wide = tmp_path / "wide.png"
+    Image.new("RGB", (3000, 800), (40, 120, 180)).save(wide)
+    project = write_project(tmp_path / "p", {"content/cap.yaml": CAPTIONS,
+                                             "content/wide.png": wide.read_bytes()})
+    result = run_briefing("build", "--paper", paper, "content/cap.yaml", cwd=project)
+    assert result.returncode == 0, result.stderr
+    pdf = project / "out" / "cap.pdf"
+    text = pdftotext(pdf, "-raw")
+    assert text.index("Prevalence by city, 2015") < text.index("Phnom Penh 120 2.1%")
+    assert text.index("Siem Reap") < text.index("Figure 1: a chart wider than the page")
+    lines = [line for line in text_lines(pdf) if line[0] == 1]
+    left = min(x0 for _, x0, _, _, _, _ in lines)
+    measure = TEXT_BLOCK_MM[paper] * 72 / 25.4
+    subprocess.run(["pdftoppm", "-r", "72", "-f", "2", "-l", "2", "-png", str(pdf),
+                    str(tmp_path / "page")], check=True)
+    image = Image.open(next(tmp_path.glob("page*.png"))).convert("RGB")
+    blue = [x for x in range(image.width) for y in range(0, image.height, 8)
+            if image.getpixel((x, y)) == (40, 120, 180)]
+    assert blue, "the image is drawn"
+    assert min(blue) >= left - 1.5 and max(blue) <= left + measure + 1.5
+    assert max(blue) - min(blue) >= measure - 3  # scaled down to the block, not cropped

@@ -19,7 +19,7 @@ from markupsafe import Markup
 from briefing.errors import BriefingError, Problem, shown_path
 from briefing.render.strings import Strings, strings_for
 from briefing.render.theme import Theme
-from briefing.render.typeset import localise_note_numbers, typeset_html
+from briefing.render.typeset import captions, localise_note_numbers, typeset_html
 from briefing.source.khmer import segment_html
 from briefing.source.markdown import XREF_SCHEME, Composed, Linker
 
@@ -172,6 +172,7 @@ def render_template(
 
     def hints(fragment: str) -> str:
         prefix, _, suffix = chrome.text("page_ref", page="\0").partition("\0")
+        fragment = captions(fragment)
         typeset = typeset_html(fragment, (prefix, suffix), targets) if paper else fragment
         return localise_note_numbers(typeset, chrome.number)
 

@@ -98,6 +98,34 @@ def typeset_html(fragment: str, page_ref: tuple[str, str] = ("p. ", ""),
     return _LAST_WORD.sub(_last_word, fragment)
 
 
+#: a paragraph holding nothing but an image with a title: `![a chart](chart.png "Caption")`
+_TITLED_IMAGE = re.compile(r'<p>(<img\b[^>]*\btitle="([^"]*)"[^>]*>)</p>')
+#: a paragraph starting "Table: " right after a table (Pandoc's caption syntax)
+_TABLE_CAPTION = re.compile(r"</table>\s*<p>Table: (.*?)</p>", re.S)
+
+
+def captions(fragment: str) -> str:
+    """Captions: an image's title becomes its caption (`<figure>`, `<figcaption>`), and a
+    paragraph "Table: ..." right after a table becomes the table's `<caption>`. The caption's
+    words are the content's, as typed."""
+    fragment = _TITLED_IMAGE.sub(
+        lambda m: f'<figure class="figure">{m.group(1)}<figcaption>{m.group(2)}</figcaption>'
+                  "</figure>", fragment)
+    parts: list[str] = []
+    last = 0
+    for match in _TABLE_CAPTION.finditer(fragment):
+        opening = fragment.rfind("<table", last, match.start())
+        if opening < 0:
+            continue
+        end = fragment.index(">", opening) + 1
+        parts.append(fragment[last:end])
+        parts.append(f'<caption>{match.group(1)}</caption>')
+        parts.append(fragment[end:match.start()] + "</table>")
+        last = match.end()
+    parts.append(fragment[last:])
+    return "".join(parts)
+
+
 def localise_note_numbers(fragment: str, number: Callable[[str], str]) -> str:
     """Note numbers in the language's digits (`Strings.number`): Khmer prints ១២, not 12."""
     return _NOTE_NUMBER.sub(lambda m: m.group(1) + number(m.group(2)) + m.group(3), fragment)
