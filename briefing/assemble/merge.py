@@ -22,11 +22,13 @@ from pypdf.generic import (
     DictionaryObject,
     Fit,
     FloatObject,
+    IndirectObject,
     NameObject,
     NullObject,
     TextStringObject,
 )
 
+from briefing.assemble.pdfio import link_target, open_pdf, page_as_form, stamp
 from briefing.assemble.tags import PartPages, is_tagged, merge_structure
 from briefing.render.pdf import Anchor, RenderedPart
 from briefing.source.markdown import XREF_SCHEME
@@ -60,18 +62,18 @@ class Placed:
         return [self.part.page_sizes[i] for i in self.page_indexes]
 
 
-#: Parsed parts by id(part), for callers that assemble many copies from the same parts.
-ReaderCache = dict[int, tuple[RenderedPart, PdfReader]]
+#: Parsed parts by their bytes, for callers that assemble many copies from the same parts:
+#: every recipient's cover is a view of one rendered file, so it is parsed once, not per copy.
+ReaderCache = dict[bytes, PdfReader]
 
 
 def _reader(part: RenderedPart, cache: ReaderCache | None) -> PdfReader:
     if cache is None:
-        return PdfReader(io.BytesIO(part.pdf))
-    found = cache.get(id(part))
-    if found is None or found[0] is not part:
-        found = (part, PdfReader(io.BytesIO(part.pdf)))
-        cache[id(part)] = found
-    return found[1]
+        return open_pdf(part.pdf)
+    found = cache.get(part.pdf)  # bytes cache their hash: a lookup costs one comparison
+    if found is None:
+        found = cache[part.pdf] = open_pdf(part.pdf)
+    return found
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,8 @@ def assemble(
 
     numbers = page_numbers(parts)
     readers = [_reader(placed.part, cache) for placed in parts]
-    if any(is_tagged(reader) for reader in readers):  # --pdf-ua: one tree for the merged file
+    tagged = any(is_tagged(reader) for reader in readers)
+    if tagged:  # --pdf-ua: one tree for the merged file
         titles = {anchors[(e.namespace, e.anchor)][0]: e.title for e in reversed(outline)
                   if (e.namespace, e.anchor) in anchors}
         merge_structure(writer, [
@@ -156,14 +159,19 @@ def assemble(
             for placed, start, reader in zip(parts, starts, readers, strict=True)
         ], lang=metadata.lang, title=metadata.title)
     numbered = [i for i, n in enumerate(numbers) if n is not None]
-    for overlay in overlays:
+    # a tagged file's running header is a pagination artifact, from its page's point of view
+    marked = b"/Artifact <</Type /Pagination>> BDC" if tagged else b""
+    for number, overlay in enumerate(overlays):
         overlay_reader = _reader(overlay.part, cache)
         if len(numbered) != overlay.page_count:
             raise AssemblyError(f"{overlay.part.name}: one page per numbered page expected")
+        forms: dict[int, tuple[str, IndirectObject]] = {}  # a stamp used on many pages: once
         for index, overlay_index in zip(numbered, overlay.page_indexes, strict=True):
-            writer.pages[index].merge_page(overlay_reader.pages[overlay_index])
-    for index in numbered if overlays else ():
-        writer.pages[index].compress_content_streams()  # merge_page leaves them uncompressed
+            if overlay_index not in forms:
+                forms[overlay_index] = (f"/BriefingOverlay{number}p{overlay_index}",
+                                        page_as_form(writer, overlay_reader.pages[overlay_index]))
+            name, form = forms[overlay_index]
+            stamp(writer, writer.pages[index], name, form, marked)
 
     _page_labels(writer, parts, starts, numbers)
     _outline(writer, outline, anchors)
@@ -185,22 +193,16 @@ def _rewrite_links(writer: PdfWriter, index: int, namespace: str, destination: o
             continue
         target: str | None = None
         target_namespace = namespace
-        dest = annot.get("/Dest")
-        action = annot.get("/A")
-        if isinstance(dest, (str, bytes)):
-            target = dest.decode() if isinstance(dest, bytes) else str(dest)
-        elif action is not None:
-            action = action.get_object()
-            uri = action.get("/URI")
-            if action.get("/S") == "/URI" and uri is not None and str(uri).startswith(
-                f"{XREF_SCHEME}:"
-            ):
-                target = str(uri)[len(XREF_SCHEME) + 1:]
-                if "/" in target:  # `x-briefing:namespace/anchor`: another document of a pack
-                    target_namespace, target = target.split("/", 1)
-            elif action.get("/S") == "/GoTo" and isinstance(action.get("/D"), (str, bytes)):
-                d = action["/D"]
-                target = d.decode() if isinstance(d, bytes) else str(d)
+        found = link_target(annot)
+        if found is None:
+            continue
+        kind, value = found
+        if kind == "dest" and isinstance(value, (str, bytes)):
+            target = value.decode() if isinstance(value, bytes) else str(value)
+        elif kind == "uri" and str(value).startswith(f"{XREF_SCHEME}:"):
+            target = str(value)[len(XREF_SCHEME) + 1:]
+            if "/" in target:  # `x-briefing:namespace/anchor`: another document of a pack
+                target_namespace, target = target.split("/", 1)
         if target is None:
             continue
         annot[NameObject("/Dest")] = destination(target_namespace, target)  # type: ignore[operator]

@@ -19,7 +19,7 @@ from briefing.jobs.parts import (
     supplied_cover,
 )
 from briefing.render.html import Paper, body_html, cover_html, notes_html
-from briefing.render.strings import strings_for
+from briefing.render.strings import project_strings
 from briefing.source.markdown import Composed
 
 #: which template lays out the part that holds an anchor, by the anchor's prefix
@@ -62,20 +62,21 @@ def lay_out_document(composed: Composed, renderer: Renderer, sheet: Paper) -> Me
 
     numbers = page_numbers(parts)
     sizes = [size for placed in parts for size in placed.part.page_sizes]
+    chrome = project_strings(document.lang, theme.strings)
     pages = folio_pages(sizes, numbers, [document.title] * len(numbers),
-                        document.classification, document.lang)
+                        document.classification, chrome)
     folio = renderer.folio(pages, document.lang, base=document.path.parent,
                            shown=document.shown)
-    entries = outline(composed)
+    entries = outline(composed, chrome.text("notes_title"))
     check_outline_anchors(parts, entries, DOCUMENT_TEMPLATES, theme)
     pdf = assemble(parts, entries, metadata(document, document.source, "document"),
                    [Placed(folio, "folio")])
     return Merged(pdf, len(numbers), (0, cover.page_count), renderer.warnings())
 
 
-def outline(composed: Composed) -> list[OutlineEntry]:
+def outline(composed: Composed, notes_title: str = "Notes") -> list[OutlineEntry]:
     document = composed.document
     entries = [OutlineEntry("Cover", "doc", "cover"), *question_outline(document, "doc")]
     if composed.notes and not document.notes_on_page:
-        entries.append(OutlineEntry(strings_for(document.lang).text("notes_title"), "doc", "notes"))
+        entries.append(OutlineEntry(notes_title, "doc", "notes"))
     return entries

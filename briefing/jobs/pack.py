@@ -31,8 +31,7 @@ from briefing.assemble.merge import (
 )
 from briefing.assemble.supplied import supplied_pdf
 from briefing.errors import BriefingError, Problem, shown_path
-from briefing.finish import finish
-from briefing.finish.pdfa import pack_sources
+from briefing.finish import finish, optimise_parts
 from briefing.jobs.parts import (
     Renderer,
     check_outline_anchors,
@@ -53,7 +52,7 @@ from briefing.render.html import (
     stylesheets,
 )
 from briefing.render.pdf import RenderedPart
-from briefing.render.strings import strings_for
+from briefing.render.strings import Strings, project_strings, strings_for
 from briefing.render.theme import Theme
 from briefing.source.markdown import XREF_SCHEME, Composed
 from briefing.source.model import slugify
@@ -120,7 +119,7 @@ def lay_out_pack(pack: Pack, composed: dict[int, Composed], renderer: Renderer,
     def contents(entries: Sequence[ContentsEntry]) -> RenderedPart:
         html = render_theme_template(theme, "pack_contents.html.j2", pack=pack, entries=entries,
                                      css=pack_css(theme, "body", paper),
-                                     strings=strings_for(pack.lang))
+                                     strings=project_strings(pack.lang, theme.strings))
         return renderer.part(html, "contents", base=base, shown=pack.shown)
 
     attached = {
@@ -152,7 +151,8 @@ def lay_out_pack(pack: Pack, composed: dict[int, Composed], renderer: Renderer,
                 parts.append(item.end_notes)
                 headers.extend([item.header] * item.end_notes.page_count)
     outline = (
-        OutlineEntry(strings_for(pack.lang).text("pack_contents_title"), "contents", "contents"),
+        OutlineEntry(project_strings(pack.lang, theme.strings).text("pack_contents_title"),
+                     "contents", "contents"),
         *(OutlineEntry(item.title, item.namespace, "start", item.outline) for item in items),
     )
     check_outline_anchors(parts, outline, PACK_TEMPLATES, theme)
@@ -201,7 +201,8 @@ def _lay_out(pack: Pack, composed: dict[int, Composed], attached: dict[int, Rend
             current += notes.page_count
         outline = list(question_outline(doc.document, namespace))
         if notes is not None:
-            outline.append(OutlineEntry(strings_for(doc.document.lang).text("notes_title"),
+            outline.append(OutlineEntry(project_strings(doc.document.lang, theme.strings)
+                                        .text("notes_title"),
                                         namespace, "notes"))
         items.append(LaidOutItem(namespace, title, tuple(own),
                                  notes if pack.notes_at_end else None, doc.document.title,
@@ -260,7 +261,7 @@ def render_covers(pack: Pack, recipients: Sequence[Recipient | None], renderer: 
     theme = renderer.theme
     html = render_theme_template(theme, "pack_cover.html.j2", pack=pack, recipients=recipients,
                                  css=pack_css(theme, "cover", paper),
-                                 strings=strings_for(pack.lang))
+                                 strings=project_strings(pack.lang, theme.strings))
     part = renderer.part(html, "covers", base=pack.path.parent, shown=pack.shown)
     starts = [part.anchors[f"cover-{i}"].page for i in range(len(recipients))]
     ends = [*starts[1:], part.page_count]
@@ -280,26 +281,27 @@ def render_folios(shared: SharedPack, covers: Sequence[Placed],
     pack = shared.pack
     sizes = [size for placed in shared.parts for size in placed.page_sizes]
     numbers = page_numbers([*covers[:1], *shared.parts])[covers[0].page_count:]
-    pages = folio_pages(sizes, numbers, shared.headers, pack.classification, pack.lang)
+    chrome = project_strings(pack.lang, renderer.theme.strings)
+    pages = folio_pages(sizes, numbers, shared.headers, pack.classification, chrome)
     base, shown = pack.path.parent, pack.shown
     folio = Placed(renderer.folio(pages, pack.lang, base=base, shown=shown), "folio")
     if not pack.personalise_footer or list(recipients) == [None]:
         return [[folio] for _ in recipients]
     width, height = sizes[0]
-    stamps = renderer.folio([FolioPage(width, height, "", "", None, prepared_for(r, pack.lang))
+    stamps = renderer.folio([FolioPage(width, height, "", "", None, prepared_for(r, chrome))
                              for r in recipients], pack.lang, name="stamps", base=base,
                              shown=shown)
     return [[folio, Placed(stamps, "stamp", pages=(i,) * len(numbers))]
             for i in range(len(recipients))]
 
 
-def prepared_for(recipient: Recipient | None, lang: str = "en") -> str:
+def prepared_for(recipient: Recipient | None, chrome: Strings | None = None) -> str:
     if recipient is None:
         return ""
     who = recipient.name
     if recipient.organisation:
         who = f"{recipient.name}, {recipient.organisation}"
-    return strings_for(lang).text("prepared_for", recipient=who)
+    return (chrome or strings_for("en")).text("prepared_for", recipient=who)
 
 
 @dataclass(frozen=True)
@@ -320,22 +322,40 @@ def write_copies(shared: SharedPack, *, project: Path, out_dir: Path, options: B
     pack = shared.pack
     everyone: list[Recipient | None] = list(pack.recipients) or [None]
     chosen = list(indexes) if indexes is not None else list(range(len(everyone)))
+    # the shared parts' images optimised once for every copy (by content), not per copy
+    optimised = optimise_parts(
+        [p.part.pdf for p in (*shared.parts, *(shared.covers[i] for i in chosen))], options)
+    if optimised:
+        shared = replace(
+            shared, parts=tuple(_optimised(p, optimised) for p in shared.parts),
+            covers=tuple(_optimised(p, optimised) for p in shared.covers))
     targets = copy_files(pack, out_dir)
     cache: ReaderCache = {}
     copies: list[PackCopy] = []
     outline = (OutlineEntry("Cover", "cover", "cover-0"), *shared.outline)
-    sources = pack_sources(pack, project) if options.pdf_a else ()
+    if options.pdf_a:
+        from briefing.finish.pdfa import pack_sources
+
+        sources = pack_sources(pack, project)
+    else:
+        sources = ()
     for index in chosen:
         recipient, cover = everyone[index], shared.covers[index]
         pdf = assemble([cover, *shared.parts], outline, copy_metadata(pack, recipient),
                        shared.overlays[index], cache)
         pdf, pages = finish(pdf, options, shown_path(targets[index]),
-                            starts=item_starts(cover, shared), sources=sources)
+                            starts=item_starts(cover, shared), sources=sources,
+                            optimised=bool(optimised))
         write_atomic(targets[index], pdf)
         copies.append(PackCopy(recipient, targets[index], pages, len(pdf)))
     if pack.recipients and indexes is None:
         write_manifest(manifest_file(pack, out_dir), copies)
     return copies
+
+
+def _optimised(placed: Placed, optimised: dict[bytes, bytes]) -> Placed:
+    found = optimised.get(placed.part.pdf)
+    return replace(placed, part=replace(placed.part, pdf=found)) if found else placed
 
 
 def copy_metadata(pack: Pack, recipient: Recipient | None) -> Metadata:

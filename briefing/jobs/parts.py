@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -20,7 +20,7 @@ from briefing.errors import BriefingError, Problem, shown_path
 from briefing.options import BuildOptions
 from briefing.render.html import PAPERS, FolioPage, Paper, folio_html
 from briefing.render.pdf import Anchor, RenderedPart, render_pdf
-from briefing.render.strings import strings_for
+from briefing.render.strings import Strings, strings_for
 from briefing.render.theme import Theme
 from briefing.source.khmer import missing_codepoints, missing_glyphs
 from briefing.source.model import Document, FrontMatter
@@ -75,14 +75,18 @@ def supplied_cover(path: Path, anchor: str) -> RenderedPart:
 
 def folio_pages(sizes: Sequence[tuple[float, float]], numbers: Sequence[int | None],
                 headers: Sequence[str], classification: str | None,
-                lang: str = "en") -> list[FolioPage]:
+                chrome: Strings | None = None) -> list[FolioPage]:
     """What each numbered page carries in its margins: header, "Page X of Y" in the
     document's language (render/strings.py), marking."""
     total = max((n for n in numbers if n is not None), default=0)
-    chrome = strings_for(lang)
+    chrome = chrome or strings_for("en")
     return [FolioPage(width, height, header, chrome.page_of(number, total), classification)
             for (width, height), number, header in zip(sizes, numbers, headers, strict=True)
             if number is not None]
+
+
+#: rendered parts by a digest of what they were rendered from (see Renderer.part)
+PartCache = MutableMapping[str, RenderedPart]
 
 
 @dataclass
@@ -95,14 +99,26 @@ class Renderer:
     theme: Theme
     tagged: bool = False
     logged: list[tuple[Document | None, str, Problem]] = field(default_factory=list)
+    #: with a cache (the preview's), a part whose HTML (which inlines every stylesheet) and
+    #: settings are unchanged is not laid out again. The HTML only names images: whoever
+    #: keeps the cache empties it when an image changes.
+    cache: PartCache | None = None
 
     def part(self, html: str, name: str, *, base: Path, shown: str,
              document: Document | None = None, running: bool = False) -> RenderedPart:
         """`running`: a header and footer overlay, an artifact in a tagged file."""
-        part = render_pdf(html, name=name, base=base, project=self.project, shown=shown,
-                          tagged=self.tagged and not running)
-        if self.tagged and running:
-            part = replace(part, pdf=mark_as_artifact(part.pdf))
+        key = hashlib.sha256("\0".join(
+            [html, name, str(base), shown, str(self.tagged), str(running)]).encode()).hexdigest()
+        cached = self.cache.get(key) if self.cache is not None else None
+        if cached is not None:
+            part = cached
+        else:
+            part = render_pdf(html, name=name, base=base, project=self.project, shown=shown,
+                              tagged=self.tagged and not running)
+            if self.tagged and running:
+                part = replace(part, pdf=mark_as_artifact(part.pdf))
+            if self.cache is not None:
+                self.cache[key] = part
         self.logged.extend((document, shown, w) for w in part.warnings)
         return part
 

@@ -7,17 +7,22 @@ inside one part, and in the web page, links are plain `#fragment` links.
 
 from __future__ import annotations
 
+import base64
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from html import unescape
 from pathlib import Path
 from types import TracebackType
+from urllib.parse import unquote
 
 import jinja2
 from markupsafe import Markup
 
 from briefing.errors import BriefingError, Problem, shown_path
-from briefing.render.strings import Strings, strings_for
+from briefing.render.fetcher import Refused, read_project_file
+from briefing.render.strings import Strings, project_strings
 from briefing.render.theme import Theme
 from briefing.render.typeset import captions, localise_note_numbers, typeset_html
 from briefing.source.khmer import segment_html
@@ -100,6 +105,7 @@ def stylesheets(theme: Theme, part: str, extra: str = "", paper: Paper | None = 
         names[at:at] = [f"paper-{paper.name}.css", *paper.sheets]
     sheets = [theme.stylesheet(name, optional=name.startswith("paper-")) for name in names]
     sheets.append(theme.stylesheet("custom.css", optional=True))
+    sheets.append(theme.brand.css())  # briefing.toml's [brand], over the theme's defaults
     # Stylesheets are theme files (trusted), never content.
     return Markup("\n".join([*sheets, extra]))
 
@@ -151,7 +157,7 @@ def _shown(filename: str) -> str:
 def render_theme_template(theme: Theme, template: str, **context: object) -> str:
     """One of the theme's templates rendered; its mistakes named at their line."""
     with template_errors(template):
-        return theme.environment().get_template(template).render(**context)
+        return theme.environment().get_template(template).render(brand=theme.brand, **context)
 
 
 def render_template(
@@ -164,7 +170,7 @@ def render_template(
     render/typeset.py (the web page, which the reader's browser sets, does without).
     `strings`: the chrome's words, by default the built-in table of the document's language."""
     document = composed.document
-    chrome = strings or strings_for(document.lang)
+    chrome = strings or project_strings(document.lang, theme.strings)
 
     # links to a question or section get its page number (in the body, where they all are)
     targets = {f"#q-{q.id}" for q in document.questions} | {
@@ -215,9 +221,37 @@ def notes_html(composed: Composed, theme: Theme, paper: Paper,
 
 
 def page_html(composed: Composed, theme: Theme) -> str:
-    """One self-contained web page (styles inlined), for the web or an e-mail body."""
-    return render_template(theme, "page.html.j2", composed, page_linker, paper=False,
+    """One self-contained web page, for the web or an e-mail body: styles inlined, and images
+    too (as `data:` URLs), so it works when mailed or moved away from the project."""
+    html = render_template(theme, "page.html.j2", composed, page_linker, paper=False,
                            css=stylesheets(theme, "page"))
+    document = composed.document
+    return inline_images(html, document.path.parent, document.project or document.path.parent)
+
+
+_IMG_SRC = re.compile(r'(<img\b[^>]*?\ssrc=")([^"]*)(")', re.IGNORECASE)
+_MEDIA_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+                ".gif": "image/gif", ".svg": "image/svg+xml", ".webp": "image/webp"}
+
+
+def inline_images(html: str, base: Path, project: Path) -> str:
+    """Every `<img src>` naming a file in the project becomes a `data:` URL. The files are
+    read like the PDF reads them (render/fetcher.py: inside the project, regular files only);
+    one that cannot be read is left as it was (check has reported it already)."""
+
+    def inline(match: re.Match[str]) -> str:
+        src = unescape(match.group(2))
+        kind = _MEDIA_TYPES.get(Path(src.split("?", 1)[0]).suffix.lower())
+        if kind is None or ":" in src.split("/", 1)[0]:
+            return match.group(0)
+        try:
+            data = read_project_file(base / unquote(src), project)
+        except (OSError, Refused):
+            return match.group(0)
+        url = f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
+        return f"{match.group(1)}{url}{match.group(3)}"
+
+    return _IMG_SRC.sub(inline, html)
 
 
 def paper_of(page: FolioPage) -> str:

@@ -99,6 +99,13 @@ class Strings:
         return self.text("page_of", page=page, pages=pages)
 
 
+def project_strings(lang: str, by_language: Mapping[str, Mapping[str, str]]) -> Strings:
+    """The chrome of a document in `lang` with a project's `[strings]` tables (briefing.toml,
+    by language: `[strings.km]`); a table for the region (`en-US`) goes over the language's."""
+    overrides = {**by_language.get(primary(lang), {}), **by_language.get(lang, {})}
+    return strings_for(lang, overrides)
+
+
 def strings_for(lang: str, overrides: Mapping[str, str] | None = None) -> Strings:
     """The chrome of a document in `lang`: the built-in table of its language over the
     English one, then the project's `overrides` (keys of ENGLISH; an unknown key is ignored
