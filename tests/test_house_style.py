@@ -443,3 +443,18 @@ def test_captions_and_an_image_inside_the_text_block(tmp_path: Path, paper: str)
     assert blue, "the image is drawn"
     assert min(blue) >= left - 1.5 and max(blue) <= left + measure + 1.5
     assert max(blue) - min(blue) >= measure - 3  # scaled down to the block, not cropped
+
+
+def test_a_project_overrides_a_chrome_word(tmp_path: Path) -> None:
+    project = write_project(tmp_path, {
+        "content/km.yaml": KHMER,
+        "content/en.yaml": TYPOGRAPHY_DOC.format(setting=""),
+        "briefing.toml": '[strings.en]\ncontents = "What is inside"\n'
+                         '[strings.km]\nnotes = "កំណត់ចំណាំ"\n',
+    })
+    result = run_briefing("build", "-j", "1", cwd=project)
+    assert result.returncode == 0, result.stderr
+    english = pdftotext(project / "out" / "en.pdf")
+    khmer = pdftotext(project / "out" / "km.pdf")
+    assert "What is inside" in english and "In this briefing" not in english
+    assert "កំណត់ចំណាំ" in khmer and "កំណត់សម្គាល់\n" not in khmer

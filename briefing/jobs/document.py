@@ -67,7 +67,7 @@ def lay_out_document(composed: Composed, renderer: Renderer, sheet: Paper) -> Me
                         document.classification, chrome)
     folio = renderer.folio(pages, document.lang, base=document.path.parent,
                            shown=document.shown)
-    entries = outline(composed, chrome.text("notes_title"))
+    entries = outline(composed, chrome.text("notes"))
     check_outline_anchors(parts, entries, DOCUMENT_TEMPLATES, theme)
     pdf = assemble(parts, entries, metadata(document, document.source, "document"),
                    [Placed(folio, "folio")])

@@ -151,7 +151,7 @@ def lay_out_pack(pack: Pack, composed: dict[int, Composed], renderer: Renderer,
                 parts.append(item.end_notes)
                 headers.extend([item.header] * item.end_notes.page_count)
     outline = (
-        OutlineEntry(project_strings(pack.lang, theme.strings).text("pack_contents_title"),
+        OutlineEntry(project_strings(pack.lang, theme.strings).text("pack_contents"),
                      "contents", "contents"),
         *(OutlineEntry(item.title, item.namespace, "start", item.outline) for item in items),
     )
@@ -202,7 +202,7 @@ def _lay_out(pack: Pack, composed: dict[int, Composed], attached: dict[int, Rend
         outline = list(question_outline(doc.document, namespace))
         if notes is not None:
             outline.append(OutlineEntry(project_strings(doc.document.lang, theme.strings)
-                                        .text("notes_title"),
+                                        .text("notes"),
                                         namespace, "notes"))
         items.append(LaidOutItem(namespace, title, tuple(own),
                                  notes if pack.notes_at_end else None, doc.document.title,

@@ -21,11 +21,11 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 
 ENGLISH: Mapping[str, str] = MappingProxyType({
-    "contents_title": "In this briefing",
-    "pack_contents_title": "Contents",
-    "contents_continued": "(continued)",
-    "notes_title": "Notes",
-    "pack_notes_title": "Notes: {title}",
+    "contents": "In this briefing",
+    "pack_contents": "Contents",
+    "continued": "(continued)",
+    "notes": "Notes",
+    "pack_notes": "Notes: {title}",
     "page_of": "Page {page} of {pages}",
     "page_ref": "p. {page}",
     "back_to_call": "Back to the call of note {number}",
@@ -39,11 +39,11 @@ ENGLISH: Mapping[str, str] = MappingProxyType({
 })
 
 KHMER: Mapping[str, str] = MappingProxyType({
-    "contents_title": "ក្នុងឯកសារសង្ខេបនេះ",
-    "pack_contents_title": "មាតិកា",
-    "contents_continued": "(បន្ត)",
-    "notes_title": "កំណត់សម្គាល់",
-    "pack_notes_title": "កំណត់សម្គាល់៖ {title}",
+    "contents": "ក្នុងឯកសារសង្ខេបនេះ",
+    "pack_contents": "មាតិកា",
+    "continued": "(បន្ត)",
+    "notes": "កំណត់សម្គាល់",
+    "pack_notes": "កំណត់សម្គាល់៖ {title}",
     "page_of": "ទំព័រ {page} នៃ {pages}",
     "page_ref": "ទំ. {page}",
     "back_to_call": "ត្រឡប់ទៅកន្លែងហៅកំណត់សម្គាល់ {number}",
