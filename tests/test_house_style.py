@@ -458,3 +458,14 @@ def test_a_project_overrides_a_chrome_word(tmp_path: Path) -> None:
     khmer = pdftotext(project / "out" / "km.pdf")
     assert "What is inside" in english and "In this briefing" not in english
     assert "កំណត់ចំណាំ" in khmer and "កំណត់សម្គាល់\n" not in khmer
+
+
+@pytest.mark.parametrize("paper", PAPER_SIZES)
+def test_the_running_head_is_never_cut_inside_a_word(builds: dict[tuple[str, str], Path],
+                                                     paper: str) -> None:
+    title = "Changing the Narrative about Child Sex Trafficking in Cambodia"
+    lines = text_lines(builds[("cambodia-faq", paper)])
+    for page in (1, 2):
+        head = min((line for line in lines if line[0] == page), key=lambda line: line[2])[5]
+        assert head == title or (head.endswith("…") and title.startswith(head[:-1])
+                                 and title[len(head) - 1] == " "), head

@@ -18,7 +18,7 @@ from briefing.assemble.supplied import supplied_pdf
 from briefing.assemble.tags import mark_as_artifact
 from briefing.errors import BriefingError, Problem, shown_path
 from briefing.options import BuildOptions
-from briefing.render.html import PAPERS, FolioPage, Paper, folio_html
+from briefing.render.html import PAPERS, FolioPage, Paper, folio_html, running_head
 from briefing.render.pdf import Anchor, RenderedPart, render_pdf
 from briefing.render.strings import Strings, strings_for
 from briefing.render.theme import Theme
@@ -80,7 +80,8 @@ def folio_pages(sizes: Sequence[tuple[float, float]], numbers: Sequence[int | No
     document's language (render/strings.py), marking."""
     total = max((n for n in numbers if n is not None), default=0)
     chrome = chrome or strings_for("en")
-    return [FolioPage(width, height, header, chrome.page_of(number, total), classification)
+    return [FolioPage(width, height, running_head(header, width, height),
+                      chrome.page_of(number, total), classification)
             for (width, height), number, header in zip(sizes, numbers, headers, strict=True)
             if number is not None]
 

@@ -264,6 +264,23 @@ def paper_of(page: FolioPage) -> str:
     return "other"
 
 
+#: the width of the text block on each paper (paper-*.css), which the running head spans
+TEXT_BLOCK_MM = {"a4": 128.0, "letter": 127.9, "a5": 106.0}
+
+
+def running_head(title: str, width_pt: float, height_pt: float) -> str:
+    """The title as a running head: whole when it fits the 70 % of the text block the header
+    gives it (folio.css), else shortened at a word boundary with an ellipsis, never cut
+    inside a word. About 1.4 mm a character at the header's 8 pt."""
+    paper = paper_of(FolioPage(width_pt, height_pt, "", ""))
+    block_mm = TEXT_BLOCK_MM.get(paper, width_pt / PT_PER_MM - 44)
+    limit = max(12, int(block_mm * 0.7 / 1.4))
+    if len(title) <= limit:
+        return title
+    words = title[:limit].rsplit(" ", 1)[0].rstrip(" ,;:–—-")
+    return f"{words}\u2026"
+
+
 def folio_html(pages: Sequence[FolioPage], theme: Theme, lang: str) -> str:
     """One page per numbered page of the merged PDF, carrying only its header and footer."""
     sizes: dict[tuple[float, float], str] = {}
