@@ -24,7 +24,13 @@ from typing import Any
 
 from briefing.errors import BriefingError, Problem, shown_path
 from briefing.jobs.outputs import Output
-from briefing.jobs.pack import COVERS_PER_RUN, PackCopy, manifest_file, write_manifest
+from briefing.jobs.pack import (
+    COVERS_PER_RUN,
+    PackCopy,
+    manifest_file,
+    remove_stale_copies,
+    write_manifest,
+)
 from briefing.jobs.pipeline import (
     LAYOUT_STAGES,
     WRITE_STAGES,
@@ -212,8 +218,7 @@ def _run(jobs: Sequence[Job], executor: Executor | None,
                     futures = {pool.submit(_run_in_worker, submitted[key], key): key
                                for key in again}
     ordered = [results[key] for key in sorted(results)]
-    _write_manifests(ordered)
-    return ordered
+    return _write_manifests(ordered)
 
 
 #: the queue on which each worker of a local pool says which job it starts (see run)
@@ -289,10 +294,12 @@ def stop_workers(executor: Executor, grace: float = 1.5) -> None:
             process.join(1)
 
 
-def _write_manifests(results: Sequence[JobResult]) -> None:
-    """Chunked packs get one manifest, in recipient order, once every chunk is done."""
+def _write_manifests(results: Sequence[JobResult]) -> list[JobResult]:
+    """Chunked packs get one manifest, in recipient order, once every chunk is done, and
+    lose the copies of recipients no longer listed (named with the pack's first copy)."""
 
     by_pack: dict[Path, list[JobResult]] = {}
+    updated: dict[int, JobResult] = {}
     for result in results:
         if result.job.recipients is not None:
             by_pack.setdefault(result.job.path, []).append(result)
@@ -303,6 +310,12 @@ def _write_manifests(results: Sequence[JobResult]) -> None:
         rendered = chunks[0].job.rendered
         assert rendered is not None and rendered.shared is not None
         write_manifest(manifest_file(rendered.shared.pack, chunks[0].job.out_dir), copies)
+        removed = remove_stale_copies(rendered.shared.pack, chunks[0].job.out_dir)
+        first = chunks[0]
+        if removed and first.outputs:
+            outputs = (replace(first.outputs[0], removed=removed), *first.outputs[1:])
+            updated[id(first)] = replace(first, outputs=outputs)
+    return [updated.get(id(r), r) for r in results]
 
 
 def local_executor(workers: int) -> Executor:

@@ -105,7 +105,7 @@ def validate_pack(loaded: Loaded, project: Path, shown: str) -> Pack:
             return resolved
         return None
 
-    front = front_matter(check, top)
+    front = front_matter(check, top, base, project)
     notes_at_end = False
     notes_on_page: bool | None = None
     notes = check.text(top.get("notes"), "notes")
@@ -247,6 +247,17 @@ _RECIPIENT_CONTROL = re.compile(
     + "".join(sorted(INVISIBLE_CONTROLS - {"\u2028", "\u2029"})) + "]")
 
 
+def recipients_dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
+    """Commas, or what the file is separated by: spreadsheets in much of Europe save CSV with
+    semicolons, and some exports use tabs. csv.Sniffer looks at the first lines, choosing
+    among these three only; comma when it cannot tell."""
+    sample = "\n".join(text.splitlines()[:20])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        return csv.excel
+
+
 def read_recipients(path: Path, shown: str) -> tuple[Recipient, ...]:
     """A CSV with a header row, or a YAML list of mappings; `name` is required.
 
@@ -260,7 +271,7 @@ def read_recipients(path: Path, shown: str) -> tuple[Recipient, ...]:
             text = read_content_file(path, shown, None).decode("utf-8-sig")
         except UnicodeDecodeError:
             raise BriefingError.at(shown, None, "recipients file is not UTF-8") from None
-        reader = csv.DictReader(io.StringIO(text))
+        reader = csv.DictReader(io.StringIO(text), dialect=recipients_dialect(text))
         start = 2
         try:
             for row in reader:
