@@ -675,7 +675,7 @@ def test_a_killed_worker_fails_its_job_and_the_others_are_built(tmp_path: Path) 
 
     questions = "\n".join(
         f"      - question: Question {n}?\n        answer: {'An answer of some length. ' * 30}"
-        for n in range(60))
+        for n in range(300))
     long = "title: Long\nsections:\n  - title: All\n    questions:\n" + questions + "\n"
     root = write_project(tmp_path / "project", {f"content/{name}.yaml": long
                                                 for name in ("one", "two", "three")})
@@ -693,7 +693,7 @@ def test_a_killed_worker_fails_its_job_and_the_others_are_built(tmp_path: Path) 
         while len(workers()) < 2:
             assert time.monotonic() < deadline and child.poll() is None
             time.sleep(0.05)
-        time.sleep(3)  # both are laying out their document
+        time.sleep(3)  # both are laying out their (long) document
         os.kill(workers()[0], signal.SIGKILL)
         stdout, stderr = child.communicate(timeout=600)
     finally:
