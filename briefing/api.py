@@ -128,13 +128,15 @@ def build(
     executor: Executor | None = None,
     on_result: Callable[[JobResult], None] | None = None,
     pdf_ua: bool = False,
+    reuse: bool = False,
 ) -> BuildResult:
     """Build documents and packs into `out_dir`; one failure does not stop the others.
 
     With `jobs` > 1 the outputs are built in that many worker processes; any
     `concurrent.futures` executor (a Dask client's, say) can be given instead, and then `jobs`
     is how many chunks a pack's recipients are split into. `pdf_a` makes PDF/A-3b files
-    that carry their YAML sources (see finish/pdfa.py).
+    that carry their YAML sources (see finish/pdfa.py). `reuse`, for a process that builds
+    again and again (a preview): parts whose inputs did not change are not laid out again.
     """
     from briefing.jobs.batch import local_executor, plan, run
     from briefing.options import as_paper, as_profile
@@ -144,8 +146,9 @@ def build(
         from briefing.source.accessible import check_profile as check_tagged_profile
 
         check_tagged_profile(profile)
-    options = BuildOptions(paper=checked_paper, strict=strict, profile=checked_profile, pdf_a=pdf_a,
-                           pdf_ua=pdf_ua, email_budget=email_budget or BuildOptions.email_budget)
+    options = BuildOptions(paper=checked_paper, strict=strict, profile=checked_profile,
+                           pdf_a=pdf_a, pdf_ua=pdf_ua, reuse=reuse,
+                           email_budget=email_budget or BuildOptions.email_budget)
     project = project or find_project()
     out_dir = out_dir or project / "out"
     documents = list(paths) if paths else discover(project)

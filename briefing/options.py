@@ -55,6 +55,9 @@ class BuildOptions:
     pdf_ua: bool = False
     #: PDF/A-3b, carrying the YAML sources as associated files (see finish/pdfa.py)
     pdf_a: bool = False
+    #: a warm rebuild in a running process (the preview): parts whose HTML and fetched files
+    #: are unchanged are reused, not laid out again (render/pdf.py)
+    reuse: bool = False
 
     @property
     def layout_paper(self) -> PaperName:

@@ -88,13 +88,15 @@ class Renderer:
     project: Path
     theme: Theme
     tagged: bool = False
+    #: a warm rebuild: parts whose inputs did not change are not laid out again
+    reuse: bool = False
     logged: list[tuple[Document | None, str, Problem]] = field(default_factory=list)
 
     def part(self, html: str, name: str, *, base: Path, shown: str,
              document: Document | None = None, running: bool = False) -> RenderedPart:
         """`running`: a header and footer overlay, an artifact in a tagged file."""
         part = render_pdf(html, name=name, base=base, project=self.project, shown=shown,
-                          tagged=self.tagged and not running)
+                          tagged=self.tagged and not running, reuse=self.reuse)
         if self.tagged and running:
             part = replace(part, pdf=mark_as_artifact(part.pdf))
         self.logged.extend((document, shown, w) for w in part.warnings)

@@ -119,7 +119,7 @@ def render(prepared: Prepared) -> Rendered:
     request = prepared.request
     sheet = paper_for(request.options, request.shown)
     renderer = Renderer(request.project, theme_for(request.project),
-                        tagged=request.options.pdf_ua)
+                        tagged=request.options.pdf_ua, reuse=request.options.reuse)
     if prepared.document is not None:
         merged = lay_out_document(prepared.document, renderer, sheet)
         return Rendered(request, prepared, merged=merged,
