@@ -96,7 +96,7 @@ CASES: dict[str, tuple[str, int | None, str]] = {
         "      - {question: A, answer: a, id: same}\n      - {question: B, answer: b, id: same}\n",
         6, "duplicate question id `same` (first used on line 5)"),
     "bad-id": (GOOD.replace("answer:", "id: Not A Slug\n        answer:"), 6,
-               "`id` must be a slug"),
+               "`id` `Not A Slug` cannot contain a space"),
     "undefined-footnote": (GOOD.replace("made in a test.", "made in a test.[^gone]"), 6,
                            "footnote [^gone] is never defined"),
     "cover-outside": (GOOD.replace("sections:", "cover: ../../etc/passwd\nsections:"), 2,
@@ -146,7 +146,8 @@ def test_all_problems_of_a_file_at_once(tmp_path: Path) -> None:
     result = api.check(project=project)
     lines = [(p.line, p.severity) for p in result.problems]
     assert lines == sorted(lines, key=lambda x: x[0] or 0), "problems are in file order"
-    assert {p.line for p in result.problems} == {1, 2, 3, 4, 8, 11, 13}
+    # 10: the undefined note is reported with the structural errors, not after them
+    assert {p.line for p in result.problems} == {1, 2, 3, 4, 8, 10, 11, 13}
     messages = "\n".join(str(p) for p in result.problems)
     assert "did you mean `answer`?" in messages
     assert "did you mean `colour`" not in messages

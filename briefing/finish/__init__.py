@@ -29,9 +29,9 @@ def finish(pdf: bytes, options: BuildOptions, shown: str, starts: Sequence[int],
     """The profile's last step on a merged PDF, and the page count of the result;
     `starts` are the pages that begin a document (for duplex printing). With `pdf_a`,
     the result is then made PDF/A-3b carrying `sources`."""
+    knobs = ProfileOptions(budget=options.email_budget, handout_pages=options.handout)
     out = apply_profile(pdf, options.profile, shown=shown, paper=options.paper,
-                        options=ProfileOptions(budget=options.email_budget), starts=starts,
-                        optimised=optimised)
+                        options=knobs, starts=starts, optimised=optimised)
     if options.pdf_a:
         from briefing.finish.pdfa import archival, over_budget
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from briefing.errors import BriefingError, Problem, shown_path
 from briefing.jobs.outputs import Output
-from briefing.jobs.pack import PackCopy, manifest_file, write_manifest
+from briefing.jobs.pack import PackCopy, manifest_file, remove_stale_copies, write_manifest
 from briefing.jobs.pipeline import (
     LAYOUT_STAGES,
     WRITE_STAGES,
@@ -46,10 +46,12 @@ class Job:
     #: a chunk: some recipients of a pack laid out by an earlier job
     recipients: tuple[int, ...] | None = None
     rendered: Rendered | None = None
+    #: `-o/--output`: the PDF of this one document (output.chosen_paths)
+    output: Path | None = None
 
     @property
     def request(self) -> Request:
-        return Request(self.path, self.project, self.out_dir, self.options)
+        return Request(self.path, self.project, self.out_dir, self.options, self.output)
 
 
 @dataclass(frozen=True)
@@ -103,10 +105,11 @@ def run_job(job: Job) -> JobResult:
 
 
 def plan(paths: Sequence[Path], *, project: Path, out_dir: Path, options: BuildOptions,
-         workers: int) -> tuple[list[Job], list[JobResult]]:
+         workers: int, output: Path | None = None) -> tuple[list[Job], list[JobResult]]:
     """One job per path; nothing is read or laid out here. A pack with many recipients is
-    split into `workers` chunks once it is laid out (see `run`)."""
-    jobs = [Job(path, project, out_dir, options, split=max(workers, 1)) for path in paths]
+    split into `workers` chunks once it is laid out (see `run`). `output`: -o/--output."""
+    jobs = [Job(path, project, out_dir, options, split=max(workers, 1), output=output)
+            for path in paths]
     return jobs, []
 
 
@@ -146,14 +149,15 @@ def run(jobs: Sequence[Job], executor: Executor | None = None,
                 for more_key, more in finished(key, future.result()):
                     futures[executor.submit(run_job, more)] = more_key
     ordered = [results[key] for key in sorted(results)]
-    _write_manifests(ordered)
-    return ordered
+    return _write_manifests(ordered)
 
 
-def _write_manifests(results: Sequence[JobResult]) -> None:
-    """Chunked packs get one manifest, in recipient order, once every chunk is done."""
+def _write_manifests(results: Sequence[JobResult]) -> list[JobResult]:
+    """Chunked packs get one manifest, in recipient order, once every chunk is done, and
+    lose the copies of recipients no longer listed (named with the pack's first copy)."""
 
     by_pack: dict[Path, list[JobResult]] = {}
+    updated: dict[int, JobResult] = {}
     for result in results:
         if result.job.recipients is not None:
             by_pack.setdefault(result.job.path, []).append(result)
@@ -164,6 +168,12 @@ def _write_manifests(results: Sequence[JobResult]) -> None:
         rendered = chunks[0].job.rendered
         assert rendered is not None and rendered.shared is not None
         write_manifest(manifest_file(rendered.shared.pack, chunks[0].job.out_dir), copies)
+        removed = remove_stale_copies(rendered.shared.pack, chunks[0].job.out_dir)
+        first = chunks[0]
+        if removed and first.outputs:
+            outputs = (replace(first.outputs[0], removed=removed), *first.outputs[1:])
+            updated[id(first)] = replace(first, outputs=outputs)
+    return [updated.get(id(r), r) for r in results]
 
 
 def local_executor(workers: int) -> Executor:

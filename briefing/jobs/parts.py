@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -18,8 +18,9 @@ from briefing.assemble.supplied import supplied_pdf
 from briefing.assemble.tags import mark_as_artifact
 from briefing.errors import BriefingError, Problem, shown_path
 from briefing.options import BuildOptions
-from briefing.render.html import PAPERS, FolioPage, Paper, folio_html
+from briefing.render.html import PAPERS, FolioPage, Paper, folio_html, running_head
 from briefing.render.pdf import Anchor, RenderedPart, render_pdf
+from briefing.render.strings import Strings, strings_for
 from briefing.render.theme import Theme
 from briefing.source.khmer import missing_codepoints, missing_glyphs
 from briefing.source.model import Document, FrontMatter
@@ -30,6 +31,8 @@ def paper_for(options: BuildOptions, shown: str) -> Paper:
     paper = options.layout_paper
     if paper not in PAPERS:
         raise BriefingError.at(shown, None, f"unknown paper size {paper!r}")
+    if options.links_on_paper:
+        return replace(PAPERS[paper], sheets=("links-on-paper.css",))
     return PAPERS[paper]
 
 
@@ -71,12 +74,20 @@ def supplied_cover(path: Path, anchor: str) -> RenderedPart:
 
 
 def folio_pages(sizes: Sequence[tuple[float, float]], numbers: Sequence[int | None],
-                headers: Sequence[str], classification: str | None) -> list[FolioPage]:
-    """What each numbered page carries in its margins: header, "Page X of Y", marking."""
+                headers: Sequence[str], classification: str | None,
+                chrome: Strings | None = None) -> list[FolioPage]:
+    """What each numbered page carries in its margins: header, "Page X of Y" in the
+    document's language (render/strings.py), marking."""
     total = max((n for n in numbers if n is not None), default=0)
-    return [FolioPage(width, height, header, f"Page {number} of {total}", classification)
+    chrome = chrome or strings_for("en")
+    return [FolioPage(width, height, running_head(header, width, height),
+                      chrome.page_of(number, total), classification)
             for (width, height), number, header in zip(sizes, numbers, headers, strict=True)
             if number is not None]
+
+
+#: rendered parts by a digest of what they were rendered from (see Renderer.part)
+PartCache = MutableMapping[str, RenderedPart]
 
 
 @dataclass
@@ -91,14 +102,26 @@ class Renderer:
     #: a warm rebuild: parts whose inputs did not change are not laid out again
     reuse: bool = False
     logged: list[tuple[Document | None, str, Problem]] = field(default_factory=list)
+    #: with a cache (the preview's), a part whose HTML (which inlines every stylesheet) and
+    #: settings are unchanged is not laid out again. The HTML only names images: whoever
+    #: keeps the cache empties it when an image changes.
+    cache: PartCache | None = None
 
     def part(self, html: str, name: str, *, base: Path, shown: str,
              document: Document | None = None, running: bool = False) -> RenderedPart:
         """`running`: a header and footer overlay, an artifact in a tagged file."""
-        part = render_pdf(html, name=name, base=base, project=self.project, shown=shown,
-                          tagged=self.tagged and not running, reuse=self.reuse)
-        if self.tagged and running:
-            part = replace(part, pdf=mark_as_artifact(part.pdf))
+        key = hashlib.sha256("\0".join(
+            [html, name, str(base), shown, str(self.tagged), str(running)]).encode()).hexdigest()
+        cached = self.cache.get(key) if self.cache is not None else None
+        if cached is not None:
+            part = cached
+        else:
+            part = render_pdf(html, name=name, base=base, project=self.project, shown=shown,
+                              tagged=self.tagged and not running, reuse=self.reuse)
+            if self.tagged and running:
+                part = replace(part, pdf=mark_as_artifact(part.pdf))
+            if self.cache is not None:
+                self.cache[key] = part
         self.logged.extend((document, shown, w) for w in part.warnings)
         return part
 

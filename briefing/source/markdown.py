@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -44,9 +44,16 @@ def _validate_link(url: str) -> bool:
     return not _BAD_SCHEMES.match(url)
 
 
-def _parser() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": False, "typographer": False, "linkify": False})
+def _parser(typographer: bool = False) -> MarkdownIt:
+    """`typographer`: typographic quotes and apostrophes (markdown-it's smartquotes) and dashes
+    (`--` en, `---` em) in the text; code and URLs keep what was typed. markdown-it's own
+    `replacements` is not used: it also turns "(c)" into "©", which would change an answer's
+    "(a), (b), (c)" (see docs/house-style.md)."""
+    md = MarkdownIt("commonmark", {"html": False, "typographer": typographer, "linkify": False})
     md.enable(["table", "strikethrough"])
+    if typographer:
+        md.enable(["smartquotes"])
+        md.core.ruler.after("smartquotes", "dashes", _dashes)
     md.use(footnote_plugin, always_match_refs=True)
     # Definitions are gathered per document here, not per answer, so the plugin's own
     # per-text collection (which drops definitions not called in the same text) is off.
@@ -55,6 +62,45 @@ def _parser() -> MarkdownIt:
     md.validateLink = _validate_link  # type: ignore[method-assign]
     md.add_render_rule("footnote_ref", _render_footnote_ref)
     return md
+
+
+#: what Markdown would read as markup inside a line; quotes and dashes are left alone
+_INLINE_MARKUP = re.compile(r"([\\`*_\[\]!<>&~|])")
+
+
+def typeset_plain(text: str) -> str:
+    """Plain text (a title, a question) with the quotes and dashes that `typography: typeset`
+    gives the Markdown: the same markdown-it rules, run on the text with its markup escaped."""
+    tokens = _MD_TYPESET.parseInline(_INLINE_MARKUP.sub(r"\\\1", text), {})
+    return "".join(child.content for token in tokens for child in token.children or []
+                   if child.type in ("text", "text_special"))
+
+
+def typeset_titles(document: Document) -> Document:
+    """The document's titles and questions typeset like its text (ids stay as they were)."""
+    def plain(text: str | None) -> str | None:
+        return typeset_plain(text) if text else text
+
+    sections = tuple(
+        replace(section, title=typeset_plain(section.title), questions=tuple(
+            replace(q, question=typeset_plain(q.question)) for q in section.questions))
+        for section in document.sections)
+    return replace(document, title=typeset_plain(document.title),
+                   subtitle=plain(document.subtitle), sections=sections)
+
+
+_DASHES = re.compile(r"(?<!-)(---|--)(?!-)")
+
+
+def _dashes(state: Any) -> None:
+    """`---` becomes an em dash and `--` an en dash in text, never in code or link targets."""
+    for token in state.tokens:
+        if token.type != "inline":
+            continue
+        for child in token.children or []:
+            if child.type == "text" and "--" in child.content:
+                child.content = _DASHES.sub(
+                    lambda m: "\u2014" if m.group(1) == "---" else "\u2013", child.content)
 
 
 def _render_footnote_ref(
@@ -134,6 +180,8 @@ def _raw(html: str) -> Token:
 
 
 _MD = _parser()
+#: the parser of documents with `typography: typeset` (the default)
+_MD_TYPESET = _parser(typographer=True)
 #: the same grammar with every link destination allowed: only used to find images to check,
 #: so `![](file:///etc/passwd)` is reported instead of quietly printed as text
 _CHECK_MD = _parser()
@@ -198,6 +246,8 @@ class _Where:
     shown: str
     base: Path
     project: Path
+    #: typographic quotes and dashes (`typography: typeset`)
+    typeset: bool = False
 
 
 def _inline(tokens: Sequence[Token], first_line: int) -> Iterator[tuple[Token, int]]:
@@ -215,7 +265,7 @@ def _inline(tokens: Sequence[Token], first_line: int) -> Iterator[tuple[Token, i
 def _parse(text: Text, where: _Where, problems: list[Problem]) -> _Parsed:
     shown = where.shown
     env: dict[str, Any] = {}
-    tokens = _MD.parse(text.source, env)
+    tokens = (_MD_TYPESET if where.typeset else _MD).parse(text.source, env)
     _check_nesting(tokens, text, shown, problems)
     _check_images(text, where, problems)
     body: list[Token] = []
@@ -232,7 +282,8 @@ def _parse(text: Text, where: _Where, problems: list[Problem]) -> _Parsed:
             if label in definitions:
                 problems.append(Problem(
                     shown, definition_line,
-                    f"footnote [^{label}] is defined twice in this text",
+                    f"footnote [^{label}] is defined twice in this text (first on line "
+                    f"{definitions[label][1]})",
                 ))
             elif label is not None:
                 definitions[label] = (inside, definition_line)
@@ -325,18 +376,29 @@ def _call_in_note(
                                 "footnote is printed as typed, not as a note", "warning"))
 
 
+#: Where a note's definition lives: `None` for the top-level `footnotes:` mapping, otherwise the
+#: position (in document order) of the answer or intro that defines it
+Scope = int | None
+
+
 def compose(document: Document) -> Composed:
-    """Parse every answer and intro, then number the footnotes in order of first call."""
+    """Parse every answer and intro, then number the footnotes in order of first call.
+
+    A definition written inside an answer (or intro) belongs to that text: its calls there
+    refer to it, even when another answer defines the same label or the top-level `footnotes:`
+    mapping does (which is then a warning naming both lines). Top-level labels are
+    document-wide. Each definition is its own note, so two answers' `[^1]` are two notes.
+    """
     problems: list[Problem] = []
     shown = document.shown
     base = document.path.parent
-    where = _Where(shown, base, document.project or base)
+    where = _Where(shown, base, document.project or base, document.typography == "typeset")
     warnings = list(document.warnings)
-    definitions: dict[str, tuple[Prose, int]] = {}
+    definitions: dict[tuple[Scope, str], tuple[Prose, int]] = {}
     for footnote in document.footnotes:
         parsed = _parse(footnote.text, where, problems)
         _calls_in_note(parsed, where, warnings, problems)
-        definitions[footnote.label] = (Prose(tuple(parsed.tokens)), footnote.text.line)
+        definitions[None, footnote.label] = (Prose(tuple(parsed.tokens)), footnote.text.line)
 
     parsed_answers: dict[str, _Parsed] = {}
     parsed_intros: dict[str, _Parsed] = {}
@@ -349,37 +411,44 @@ def compose(document: Document) -> Composed:
             parsed_answers[question.id] = _parse(question.answer, where, problems)
             in_order.append(parsed_answers[question.id])
 
-    for parsed in in_order:
+    #: label -> line of each answer-local definition, for the message of a call elsewhere
+    local_lines: dict[str, list[int]] = {}
+    for scope, parsed in enumerate(in_order):
         for label, (tokens, line) in parsed.definitions.items():
             for child, call_line in _inline(tokens, parsed.text.line):
                 _call_in_note(child, call_line, where, warnings, problems)
-            if label in definitions:
-                problems.append(Problem(
-                    shown, line,
-                    f"footnote [^{label}] is defined twice (first on line {definitions[label][1]})",
+            if (None, label) in definitions:
+                warnings.append(Problem(
+                    shown, line, f"footnote [^{label}] defined in this text shadows the one in "
+                    f"`footnotes:` (line {definitions[None, label][1]}); calls in this text "
+                    "use this one", "warning",
                 ))
-            else:
-                definitions[label] = (Prose(tuple(tokens)), line)
+            definitions[scope, label] = (Prose(tuple(tokens)), line)
+            local_lines.setdefault(label, []).append(line)
 
-    numbers: dict[str, int] = {}
+    numbers: dict[tuple[Scope, str], int] = {}
     calls: dict[int, list[str]] = {}
     bodies: dict[int, tuple[str | None, Prose]] = {}
-    for parsed in in_order:
+    for scope, parsed in enumerate(in_order):
         for token, line in parsed.refs:
             ref_label: str | None = token.meta.get("label")
+            key: tuple[Scope, str] | None = None
+            if ref_label is not None:
+                key = (scope, ref_label) if (scope, ref_label) in definitions else (
+                    None, ref_label)
             if ref_label is None:
                 number = len(calls) + 1
                 content = parsed.inline_notes.get(token.meta["id"], "")
                 inner = _parse(Text(content, line), where, problems)
                 _calls_in_note(inner, where, warnings, problems)
                 bodies[number] = (None, Prose(tuple(inner.tokens)))
-            elif ref_label in numbers:
-                number = numbers[ref_label]
-            elif ref_label in definitions:
-                number = numbers[ref_label] = len(calls) + 1
-                bodies[number] = (ref_label, definitions[ref_label][0])
+            elif key in numbers:
+                number = numbers[key]
+            elif key in definitions:
+                number = numbers[key] = len(calls) + 1
+                bodies[number] = (ref_label, definitions[key][0])
             else:
-                problems.append(Problem(shown, line, f"footnote [^{ref_label}] is never defined"))
+                problems.append(Problem(shown, line, _undefined(ref_label, local_lines)))
                 continue
             call_list = calls.setdefault(number, [])
             call = f"fnref-{number}" if not call_list else f"fnref-{number}-{len(call_list) + 1}"
@@ -387,8 +456,8 @@ def compose(document: Document) -> Composed:
             token.meta["number"] = number
             token.meta["call"] = call
 
-    for label, (_, line) in definitions.items():
-        if label not in numbers:
+    for (scope_of, label), (_, line) in definitions.items():
+        if (scope_of, label) not in numbers:
             warnings.append(Problem(
                 shown, line, f"footnote [^{label}] is defined but never used", "warning"
             ))
@@ -401,6 +470,8 @@ def compose(document: Document) -> Composed:
         Note(number=n, label=bodies[n][0], body=bodies[n][1], calls=tuple(calls[n]))
         for n in sorted(calls)
     )
+    if document.typography == "typeset":
+        document = typeset_titles(document)
     return Composed(
         document=document,
         answers={qid: Prose(tuple(p.tokens)) for qid, p in parsed_answers.items()},
@@ -408,3 +479,20 @@ def compose(document: Document) -> Composed:
         notes=notes,
         warnings=tuple(warnings),
     )
+
+
+def _undefined(label: str, local_lines: Mapping[str, list[int]]) -> str:
+    """A call with no definition in its own text nor in `footnotes:`; when another answer
+    defines the label, say so, since that definition belongs to that answer only."""
+    message = f"footnote [^{label}] is never defined"
+    elsewhere = local_lines.get(label)
+    if elsewhere:
+        if len(elsewhere) == 1:
+            message += (f" in this text or in `footnotes:`; the definition on line "
+                        f"{elsewhere[0]} belongs to its own answer: move it to `footnotes:` "
+                        "to share it")
+        else:
+            lines = ", ".join(str(n) for n in elsewhere)
+            message += (f" in this text or in `footnotes:`; the definitions on lines {lines} "
+                        "belong to their own answers: move one to `footnotes:` to share it")
+    return message

@@ -13,7 +13,22 @@ from typing import Any
 from briefing.errors import BriefingError, Problem
 from briefing.source.load import Loaded, Mapping, Scalar, Sequence, Value
 
-SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+#: Question ids become anchors (`#q-ID`, PDF destinations) and may name files: any character a
+#: URL fragment carries without percent-escaping is fine (RFC 3986 `pchar`), except the ones a
+#: file name cannot hold (`/`, and `:`, `*`, `?` on Windows). A leading `.` or `-` would make a
+#: hidden file or an option, so an id starts with a letter, digit or `_`.
+ID_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.~!$&'()+,;=@-]*$")
+_ID_START = re.compile(r"^[A-Za-z0-9_]")
+#: why a character cannot be in an id, for the message
+_ID_REFUSED = {
+    "/": "it separates folders in a file name",
+    ":": "Windows file names cannot hold it",
+    "*": "Windows file names cannot hold it",
+    "?": "Windows file names cannot hold it",
+    "\\": "it separates folders in a Windows file name",
+    "#": "it starts the fragment of a URL",
+    "%": "it starts an escape in a URL",
+}
 LANG_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 
 
@@ -69,6 +84,8 @@ class FrontMatter:
     classification: str | None = None
     lang: str = "en"
     version: str | None = None
+    #: the organisation's logo on the cover: an image file inside the project
+    logo: Path | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,6 +106,9 @@ class Document(FrontMatter):
     #: where the notes are printed: `end` (the notes appendix) or `page` (at the foot of the
     #: page that calls them); the HTML page always lists them at the end
     notes: str = "end"
+    #: `typeset` (default): typographic quotes, apostrophes and dashes in the Markdown text, as
+    #: professional typesetting prints them; `typed`: every character exactly as typed
+    typography: str = "typeset"
 
     @property
     def notes_on_page(self) -> bool:
@@ -127,6 +147,7 @@ class _Checker:
     ) -> dict[str, tuple[Scalar, Value]]:
         """Known keys of a mapping; unknown ones and missing required ones are reported."""
         found: dict[str, tuple[Scalar, Value]] = {}
+        given = {key.text for key, _ in node.items}
         for key, value in node.items:
             if key.text not in allowed:
                 hint = difflib.get_close_matches(key.text, list(allowed), n=1)
@@ -135,6 +156,10 @@ class _Checker:
                 self.error(
                     key.line, f"unknown key `{key.text}` in {what}{suggestion} (known: {known})"
                 )
+                # Checked under the key it most likely means, so a misspelt `questoins` does
+                # not hide the problems of every question inside it.
+                if hint and hint[0] not in given and hint[0] not in found:
+                    found[hint[0]] = (key, value)
                 continue
             found[key.text] = (key, value)
         for name, required in allowed.items():
@@ -169,7 +194,10 @@ FRONT_MATTER_KEYS = {
     "classification": False,
     "lang": False,
     "version": False,
+    "logo": False,
 }
+#: logo files WeasyPrint draws
+LOGO_SUFFIXES = (".png", ".jpg", ".jpeg", ".svg", ".webp", ".gif")
 
 
 _DOCUMENT_KEYS = {
@@ -179,15 +207,21 @@ _DOCUMENT_KEYS = {
     "cover": False,
     "translation_of": False,
     "notes": False,
+    "typography": False,
 }
+#: `typography:` values and what they mean
+TYPOGRAPHY = {"typeset": "typographic quotes, apostrophes and dashes",
+              "typed": "every character exactly as typed"}
 #: `notes:` values and what they mean, for the message when the value is wrong
 NOTES_PLACES = {"end": "a notes appendix", "page": "footnotes at the foot of each page"}
 _SECTION_KEYS = {"title": True, "intro": False, "questions": True}
 _QUESTION_KEYS = {"question": True, "answer": True, "id": False}
 
 
-def validate(loaded: Loaded, project: Path, shown: str | None = None) -> Document:
-    """Check a loaded file against content format version 1 and build its Document."""
+def validate(loaded: Loaded, project: Path, shown: str | None = None, *,
+             notes: str = "end") -> Document:
+    """Check a loaded file against content format version 1 and build its Document; `notes`
+    is where the notes go when the file does not say (the project file's `build.notes`)."""
     shown = shown or str(loaded.path)
     check = _Checker(shown)
     root = loaded.root
@@ -197,37 +231,55 @@ def validate(loaded: Loaded, project: Path, shown: str | None = None) -> Documen
         )
     top = check.fields(root, _DOCUMENT_KEYS, "the document")
 
-    front = front_matter(check, top)
+    front = front_matter(check, top, loaded.path.parent, project)
+    before_notes = len(check.problems)
     footnotes = _footnotes(check, top.get("footnotes"))
+    notes_usable = len(check.problems) == before_notes
     sections = _sections(check, top.get("sections"))
     cover = _cover(check, check.text(top.get("cover"), "cover"), loaded.path, project)
     original = _translation_of(check, check.text(top.get("translation_of"), "translation_of"),
                                loaded.path, project)
-    notes = _notes(check, check.text(top.get("notes"), "notes"))
+    notes = _notes(check, check.text(top.get("notes"), "notes"), notes)
+    typography = _typography(check, check.text(top.get("typography"), "typography"))
+
+    def document() -> Document:
+        return Document(
+            path=loaded.path,
+            shown=shown,
+            name=loaded.path.stem,
+            **{**front, "title": front.get("title") or ""},
+            sections=sections,
+            footnotes=footnotes,
+            cover=cover,
+            source=loaded.source,
+            warnings=loaded.warnings,
+            project=project,
+            translation_of=original,
+            notes=notes,
+            typography=typography,
+        )
 
     # Every field is read before deciding, so one run reports all of the file's problems.
     if check.problems:
-        raise BriefingError(sorted([*check.problems, *loaded.warnings], key=by_line))
-    return Document(
-        path=loaded.path,
-        shown=shown,
-        name=loaded.path.stem,
-        **front,
-        sections=sections,
-        footnotes=footnotes,
-        cover=cover,
-        source=loaded.source,
-        warnings=loaded.warnings,
-        project=project,
-        translation_of=original,
-        notes=notes,
-    )
+        problems = sorted([*check.problems, *loaded.warnings], key=by_line)
+        # What did validate, for the next stage to check too (prepare.py): a note called but
+        # never defined is reported with the structural errors, unless the notes are broken.
+        raise InvalidDocument(problems, document() if notes_usable else None)
+    return document()
 
 
+class InvalidDocument(BriefingError):
+    """A document's problems, with the part of it that did validate (or None)."""
+
+    def __init__(self, problems: list[Problem], partial: Document | None):
+        super().__init__(problems)
+        self.partial = partial
 
 
-def front_matter(check: _Checker, top: dict[str, tuple[Scalar, Value]]) -> dict[str, Any]:
-    """The front-matter fields of a document or pack, as keyword arguments of either."""
+def front_matter(check: _Checker, top: dict[str, tuple[Scalar, Value]],
+                 base: Path, project: Path) -> dict[str, Any]:
+    """The front-matter fields of a document or pack, as keyword arguments of either; `base`
+    is the folder of the file, which relative paths (`logo:`) start from."""
 
     def plain(name: str, required: bool = False) -> str | None:
         scalar = check.text(top.get(name), name, required=required)
@@ -250,7 +302,35 @@ def front_matter(check: _Checker, top: dict[str, tuple[Scalar, Value]]) -> dict[
         "classification": plain("classification"),
         "lang": lang,
         "version": plain("version"),
+        "logo": _logo(check, check.text(top.get("logo"), "logo"), base, project),
     }
+
+
+def _typography(check: _Checker, scalar: Scalar | None) -> str:
+    if scalar is None:
+        return "typeset"
+    value = scalar.text.strip()
+    if value not in TYPOGRAPHY:
+        choices = "; ".join(f"`{k}` ({v})" for k, v in TYPOGRAPHY.items())
+        check.error(scalar.line, f"`typography` must be one of {choices}, not `{value}`")
+        return "typeset"
+    return value
+
+
+def _logo(check: _Checker, scalar: Scalar | None, base: Path, project: Path) -> Path | None:
+    if scalar is None:
+        return None
+    resolved = inside_project(scalar.text.strip(), base, project)
+    if resolved is None:
+        check.error(scalar.line, f"logo `{scalar.text}` must be a file inside the project")
+    elif not resolved.is_file():
+        check.error(scalar.line, f"logo `{scalar.text}` does not exist")
+    elif resolved.suffix.lower() not in LOGO_SUFFIXES:
+        check.error(scalar.line, f"logo `{scalar.text}` must be an image "
+                    f"({', '.join(LOGO_SUFFIXES)})")
+    else:
+        return resolved
+    return None
 
 
 def by_line(problem: Problem) -> int:
@@ -344,12 +424,9 @@ def _questions(
         answer = check.text(found.get("answer"), "answer", required=True)
         explicit = check.text(found.get("id"), "id")
         if explicit is not None:
-            if not SLUG_RE.match(explicit.text):
-                check.error(
-                    explicit.line,
-                    f"`id` must be a slug of lowercase letters, digits and hyphens, "
-                    f"not `{explicit.text}`",
-                )
+            refused = id_problem(explicit.text)
+            if refused:
+                check.error(explicit.line, refused)
             elif explicit.text in ids:
                 check.error(
                     explicit.line,
@@ -362,7 +439,7 @@ def _questions(
             pending.append((len(pending), question, answer, explicit, item.line))
     # Derived ids never take an explicit one, wherever in the document that one is.
     for _, question, answer, explicit, line in pending:
-        if explicit is not None and SLUG_RE.match(explicit.text):
+        if explicit is not None and ID_RE.match(explicit.text):
             qid = explicit.text
         else:
             qid = _derive(slugify(question.text) or "question", ids, line)
@@ -375,6 +452,33 @@ def _questions(
             )
         )
     return tuple(questions)
+
+
+def id_problem(candidate: str) -> str | None:
+    """Why `candidate` cannot be a question id, naming the character; None when it can."""
+    if ID_RE.match(candidate):
+        return None
+    visible = "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in candidate)
+    start = f"`id` `{visible}`"
+    if not _ID_START.match(candidate):
+        return (f"{start} must start with a letter, a digit or `_`, not "
+                f"{_character(candidate[0])}")
+    bad = next(c for c in candidate if not ID_RE.match(f"a{c}"))
+    reason = _ID_REFUSED.get(bad) or (
+        "a URL would have to escape it" if bad.isprintable() or bad == " " else "it is invisible")
+    return (f"{start} cannot contain {_character(bad)}: {reason}; use letters, digits and "
+            "`-_.~`")
+
+
+def _character(char: str) -> str:
+    """A character as a message shows it: itself in backticks, or its code and name."""
+    name = unicodedata.name(char, "")
+    code = f"U+{ord(char):04X}"
+    if char == " ":
+        return "a space"
+    if char.isprintable() and ord(char) < 0x80:
+        return f"`{char}`"
+    return f"{code} {name}".rstrip() if not char.isprintable() else f"`{char}` ({code} {name})"
 
 
 def _derive(base: str, ids: dict[str, int], line: int) -> str:
@@ -405,9 +509,9 @@ def _footnotes(check: _Checker, entry: tuple[Scalar, Value] | None) -> tuple[Foo
     return tuple(notes)
 
 
-def _notes(check: _Checker, scalar: Scalar | None) -> str:
+def _notes(check: _Checker, scalar: Scalar | None, default: str = "end") -> str:
     if scalar is None:
-        return "end"
+        return default
     value = scalar.text.strip()
     if value not in NOTES_PLACES:
         choices = ", ".join(f"`{name}` ({meaning})" for name, meaning in NOTES_PLACES.items())
