@@ -148,6 +148,7 @@ def build(
     notes: str | None = None,
     output: Path | None = None,
     print_links: bool | None = None,
+    reuse: bool = False,
 ) -> BuildResult:
     """Build documents and packs into `out_dir`; one failure does not stop the others.
 
@@ -159,7 +160,8 @@ def build(
     makes PDF/A-3b files that carry their YAML sources (see finish/pdfa.py). `output` names
     the PDF of a single document instead of `out_dir` and its file name (see
     output.chosen_paths). `print_links` prints each web link's address after its text
-    (default: in the print, booklet and handout profiles).
+    (default: in the print, booklet and handout profiles). `reuse`, for a process that builds
+    again and again (a preview): parts whose inputs did not change are not laid out again.
     """
     from briefing.jobs.batch import local_executor, plan, run, stop_workers
     from briefing.jobs.parts import source_date
@@ -173,6 +175,8 @@ def build(
                             handout=handout, notes=notes)
     if print_links is not None:
         options = replace(options, print_links=print_links)
+    if reuse:
+        options = replace(options, reuse=True)
     out_dir = out_dir or project / (settings.build.out or "out")
     if output is not None:
         problem = output_problem(paths)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -565,7 +567,21 @@ def _send_summary(report: Any) -> str:
 
 
 def main() -> None:
+    """The console script. Once the command has finished (its outputs written and synced by
+    write_atomic, worker processes shut down), the process ends at once: tearing down the
+    interpreter's modules (WeasyPrint, Pango, pypdf) would only cost time."""
     from briefing.output import terminate_as_exception
 
     terminate_as_exception()
-    cli(prog_name="briefing")
+    try:
+        cli(prog_name="briefing")
+        code = 0
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        if done.code is not None and not isinstance(done.code, int):
+            print(done.code, file=sys.stderr)
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing left to say
+            stream.flush()
+    os._exit(code)

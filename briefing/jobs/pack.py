@@ -7,8 +7,8 @@ page needs the numbers of pages laid out after it, and its own length shifts the
 rendered with placeholders first, then again with the real numbers.
 
 Per-recipient copies differ only on the cover (and, optionally, in the footer), so the contents
-and the items are rendered once and every recipient's cover in one WeasyPrint run; each copy is
-then only an assembly.
+and the items are rendered once and the recipients' covers in a few WeasyPrint runs (25 covers
+each); each copy is then only an assembly.
 """
 
 from __future__ import annotations
@@ -264,23 +264,35 @@ def _entries(pack: Pack, composed: dict[int, Composed], attached: dict[int, Rend
     return entries
 
 
+#: recipients whose covers (and stamps) are laid out in one WeasyPrint run: few runs, and a
+#: layout's memory that does not grow with the number of recipients
+RECIPIENTS_PER_RUN = 25
+
+
+def _batches(recipients: Sequence[Recipient | None]) -> list[Sequence[Recipient | None]]:
+    return [recipients[i:i + RECIPIENTS_PER_RUN]
+            for i in range(0, len(recipients), RECIPIENTS_PER_RUN)]
+
+
 def render_covers(pack: Pack, recipients: Sequence[Recipient | None], renderer: Renderer,
                   paper: Paper) -> list[Placed]:
-    """Every copy's cover from one WeasyPrint run (a supplied cover PDF is shared)."""
+    """Every copy's cover, up to RECIPIENTS_PER_RUN per WeasyPrint run (a supplied cover PDF
+    is shared)."""
     if pack.cover is not None:
         part = supplied_cover(pack.cover, "cover-0")
         return [Placed(part, "cover", label="Cover") for _ in recipients]
     theme = renderer.theme
-    html = render_theme_template(theme, "pack_cover.html.j2", pack=pack, recipients=recipients,
-                                 css=pack_css(theme, "cover", paper),
-                                 strings=project_strings(pack.lang, theme.strings))
-    part = renderer.part(html, "covers", base=pack.path.parent, shown=pack.shown)
-    starts = [part.anchors[f"cover-{i}"].page for i in range(len(recipients))]
-    ends = [*starts[1:], part.page_count]
     placed = []
-    for i, (start, end) in enumerate(zip(starts, ends, strict=True)):
-        own = replace(part, anchors={**part.anchors, "cover-0": part.anchors[f"cover-{i}"]})
-        placed.append(Placed(own, "cover", label="Cover", pages=tuple(range(start, end))))
+    for batch in _batches(recipients):
+        html = render_theme_template(theme, "pack_cover.html.j2", pack=pack, recipients=batch,
+                                     css=pack_css(theme, "cover", paper),
+                                     strings=project_strings(pack.lang, theme.strings))
+        part = renderer.part(html, "covers", base=pack.path.parent, shown=pack.shown)
+        starts = [part.anchors[f"cover-{i}"].page for i in range(len(batch))]
+        ends = [*starts[1:], part.page_count]
+        for i, (start, end) in enumerate(zip(starts, ends, strict=True)):
+            own = replace(part, anchors={**part.anchors, "cover-0": part.anchors[f"cover-{i}"]})
+            placed.append(Placed(own, "cover", label="Cover", pages=tuple(range(start, end))))
     return placed
 
 
@@ -303,7 +315,8 @@ def render_folios(shared: SharedPack, covers: Sequence[Placed],
                   renderer: Renderer, folio: Placed | None = None) -> list[list[Placed]]:
     """Each copy's overlays: the running header and footer, the same for every copy, and with
     `personalise_footer` a "Prepared for" stamp, one small page per recipient, stamped on every
-    numbered page of that recipient's copy. Two WeasyPrint runs, however many recipients."""
+    numbered page of that recipient's copy: one run for the folio, one per RECIPIENTS_PER_RUN
+    recipients for the stamps."""
     pack = shared.pack
     sizes = [size for placed in shared.parts for size in placed.page_sizes]
     numbers = page_numbers([*covers[:1], *shared.parts])[covers[0].page_count:]
@@ -315,11 +328,14 @@ def render_folios(shared: SharedPack, covers: Sequence[Placed],
     if not pack.personalise_footer or list(recipients) == [None]:
         return [[folio] for _ in recipients]
     width, height = sizes[0]
-    stamps = renderer.folio([FolioPage(width, height, "", "", None, prepared_for(r, chrome))
-                             for r in recipients], pack.lang, name="stamps", base=base,
-                             shown=shown)
-    return [[folio, Placed(stamps, "stamp", pages=(i,) * len(numbers))]
-            for i in range(len(recipients))]
+    overlays = []
+    for batch in _batches(recipients):
+        stamps = renderer.folio([FolioPage(width, height, "", "", None, prepared_for(r, chrome))
+                                 for r in batch], pack.lang, name="stamps", base=base,
+                                shown=shown)
+        overlays += [[folio, Placed(stamps, "stamp", pages=(i,) * len(numbers))]
+                     for i in range(len(batch))]
+    return overlays
 
 
 def prepared_for(recipient: Recipient | None, chrome: Strings | None = None) -> str:

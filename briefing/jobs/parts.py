@@ -107,6 +107,8 @@ class Renderer:
     project: Path
     theme: Theme
     tagged: bool = False
+    #: a warm rebuild: parts whose inputs did not change are not laid out again
+    reuse: bool = False
     logged: list[tuple[Document | None, str, Problem]] = field(default_factory=list)
     #: with a cache (the preview's), a part whose HTML (which inlines every stylesheet) and
     #: settings are unchanged is not laid out again. The HTML only names images: whoever
@@ -123,7 +125,7 @@ class Renderer:
             part = cached
         else:
             part = render_pdf(html, name=name, base=base, project=self.project, shown=shown,
-                              tagged=self.tagged and not running)
+                              tagged=self.tagged and not running, reuse=self.reuse)
             if self.tagged and running:
                 part = replace(part, pdf=mark_as_artifact(part.pdf))
             if self.cache is not None:

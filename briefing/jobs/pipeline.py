@@ -138,7 +138,8 @@ def render(prepared: Prepared, part_cache: PartCache | None = None) -> Rendered:
     request = prepared.request
     sheet = paper_for(request.options, request.shown)
     renderer = Renderer(request.project, theme_for(request.project),
-                        tagged=request.options.pdf_ua, cache=part_cache)
+                        tagged=request.options.pdf_ua, cache=part_cache,
+                        reuse=request.options.reuse)
     if prepared.document is not None:
         merged = lay_out_document(prepared.document, renderer, sheet)
         return Rendered(request, prepared, merged=merged,
