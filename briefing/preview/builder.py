@@ -23,7 +23,7 @@ from pathlib import Path
 
 from briefing.errors import BriefingError, Problem, shown_path
 from briefing.jobs.parts import PartCache
-from briefing.jobs.pipeline import Prepared, Request, render, write
+from briefing.jobs.pipeline import Prepared, Request, compose, read, render, write
 from briefing.options import BuildOptions
 from briefing.output import safe_name
 from briefing.render.html import page_html
@@ -40,6 +40,8 @@ LOG = logging.getLogger("briefing.preview")
 IGNORED_FOLDERS = frozenset({"out", ".git", "__pycache__", ".venv", "node_modules"})
 #: files whose change alters the HTML (so the part cache still tells what to lay out again)
 THEME_FOLDERS = ("templates", "styles")
+#: rendered parts kept between rebuilds (a body is some tens of kilobytes)
+MAX_CACHED_PARTS = 400
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ class PreviewBuilder:
     _changed: threading.Condition = field(default_factory=threading.Condition)
 
     def documents(self) -> list[Path]:
-        """The documents in `content/` (packs are built by `briefing build`)."""
+        """The documents in `content/`."""
         found = []
         for path in sorted((self.project / "content").glob("*.yaml")):
             if not path.is_file() or path.name.startswith("."):
@@ -82,6 +84,20 @@ class PreviewBuilder:
                     continue
             except BriefingError:
                 pass  # a broken document is shown with its problems
+            found.append(path)
+        return found
+
+    def packs(self) -> list[Path]:
+        """The packs in `content/packs/` (a broken file there is shown as a pack)."""
+        found = []
+        for path in sorted((self.project / "content" / "packs").glob("*.yaml")):
+            if not path.is_file() or path.name.startswith("."):
+                continue
+            try:
+                if not is_pack(load(path, shown_path(path))):
+                    continue
+            except BriefingError:
+                pass
             found.append(path)
         return found
 
@@ -114,6 +130,9 @@ class PreviewBuilder:
         Never raises for a problem of the content, the templates or the project file."""
         documents = self.documents()
         names = {safe_name(path.stem): path for path in documents}
+        #: packs by `packs/NAME`: their own namespace, as under out/
+        packs = {f"packs/{safe_name(path.stem)}": path for path in self.packs()}
+        names.update(packs)
         with self._changed:
             for name, path in names.items():
                 self.pages.setdefault(name, PageState(name, path))
@@ -135,9 +154,12 @@ class PreviewBuilder:
         except BriefingError as error:
             settings_problems = error.problems
         shared = self._fingerprint(lambda p: p.suffix != ".yaml") + repr(options)
+        # a pack's inputs are its documents too: every content file counts for packs
+        contents = self._fingerprint(lambda p: p.suffix == ".yaml") if packs else ""
         todo = []
         for name, path in order:
-            key = hashlib.sha256(_read(path) + shared.encode()).hexdigest()
+            own = shared + contents if name in packs else shared
+            key = hashlib.sha256(_read(path) + own.encode()).hexdigest()
             if settings_problems:
                 key = "broken project file"
             if self._keys.get(name) == key:
@@ -149,12 +171,18 @@ class PreviewBuilder:
             if settings_problems:
                 self._fail(name, settings_problems)
                 continue
+            if name in packs:
+                continue
             prepared = self._page(name, path, options)
             if prepared is not None:
                 composed[name] = prepared
         for name, path in todo:  # then the PDFs
             if name in composed:
                 self._pdf(name, path, options, composed[name])
+        for name, path in todo:  # then the packs: the first copy is what is shown
+            if name in packs and not settings_problems:
+                self._pack(name, path, options)
+        self._trim_cache()
         return [name for name, _ in todo]
 
     def _page(self, name: str, path: Path, options: BuildOptions) -> Composed | None:
@@ -191,6 +219,32 @@ class PreviewBuilder:
             changes.update(problems=warnings, version=page.version + 1)
         self._publish(name, **changes)
         LOG.info("%s: PDF in %.2f s", name, time.perf_counter() - started)
+
+    def _pack(self, name: str, path: Path, options: BuildOptions) -> None:
+        started = time.perf_counter()
+        self._publish(name, building=True)
+        request = Request(path, self.project, self.out_dir, replace(options, strict=False))
+        try:
+            prepared = compose(read(request))
+            written = write(render(prepared, part_cache=self.part_cache))
+        except Exception as error:
+            self._fail(name, self._problems(error, path))
+            return
+        page = self.pages[name]
+        warnings = tuple(dict.fromkeys(w for o in written.outputs for w in o.warnings))
+        changes: dict[str, object] = {
+            "pdf": written.outputs[0].pdf if written.outputs else None,
+            "pdf_version": page.pdf_version + 1, "building": False,
+            "pdf_seconds": time.perf_counter() - started}
+        if warnings != page.problems:
+            changes.update(problems=warnings, version=page.version + 1)
+        self._publish(name, **changes)
+        LOG.info("%s: pack in %.2f s", name, time.perf_counter() - started)
+
+    def _trim_cache(self) -> None:
+        """Parts of earlier versions are dropped, oldest first, past a few hundred."""
+        while len(self.part_cache) > MAX_CACHED_PARTS:
+            del self.part_cache[next(iter(self.part_cache))]
 
     def _fail(self, name: str, problems: tuple[Problem, ...]) -> None:
         page = self.pages[name]

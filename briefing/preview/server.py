@@ -82,8 +82,9 @@ body.briefing-preview-pdf { margin: 0; }
 
 
 def _bar(page: PageState, names: list[str], view: str) -> str:
-    links = [f'<a href="/{html.escape(page.name)}.html">page</a>',
-             f'<a href="/{html.escape(page.name)}/pdf">PDF</a>']
+    links = [f'<a href="/{html.escape(page.name)}/pdf">PDF</a>']
+    if not page.name.startswith("packs/"):
+        links.insert(0, f'<a href="/{html.escape(page.name)}.html">page</a>')
     others = [f'<a href="/{html.escape(n)}.html">{html.escape(n)}</a>'
               for n in names if n != page.name]
     return (f'<div id="briefing-preview-bar">briefing preview · {html.escape(page.name)} '
@@ -230,6 +231,8 @@ def _handler(server: PreviewServer) -> type[BaseHTTPRequestHandler]:
             if page is None:
                 self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain")
                 return
+            if kind == "html" and page.html is None and name.startswith("packs/"):
+                kind = "view"  # a pack has no web page: its first copy's PDF
             if kind == "html":
                 self._send(HTTPStatus.OK, decorate(page, names).encode("utf-8"),
                            "text/html; charset=utf-8")
