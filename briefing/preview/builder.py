@@ -62,6 +62,17 @@ class PageState:
     pdf_seconds: float = 0.0
 
 
+@dataclass(frozen=True)
+class _Queued:
+    """A PDF to build: `composed` for a document (None for a pack); `version`, the page's
+    version it was made for, so an older PDF never replaces newer problems."""
+
+    path: Path
+    options: BuildOptions
+    composed: Composed | None
+    version: int
+
+
 @dataclass
 class PreviewBuilder:
     project: Path
@@ -72,6 +83,9 @@ class PreviewBuilder:
     _keys: dict[str, str] = field(default_factory=dict)
     _assets: str = ""
     _changed: threading.Condition = field(default_factory=threading.Condition)
+    #: set while PDFs or packs wait to be built (build_pending)
+    queued: threading.Event = field(default_factory=threading.Event)
+    _queue: dict[str, _Queued] = field(default_factory=dict)
 
     def documents(self) -> list[Path]:
         """The documents in `content/`."""
@@ -176,14 +190,36 @@ class PreviewBuilder:
             prepared = self._page(name, path, options)
             if prepared is not None:
                 composed[name] = prepared
-        for name, path in todo:  # then the PDFs
-            if name in composed:
-                self._pdf(name, path, options, composed[name])
-        for name, path in todo:  # then the packs: the first copy is what is shown
-            if name in packs and not settings_problems:
-                self._pack(name, path, options)
-        self._trim_cache()
+        # then the PDFs and the packs (their first copy is what is shown), queued for
+        # build_pending: a newer version of the same document replaces one still waiting
+        with self._changed:
+            for name, path in todo:
+                if name in composed or (name in packs and not settings_problems):
+                    self._queue.pop(name, None)
+                    self._queue[name] = _Queued(path, options, composed.get(name),
+                                                self.pages[name].version)
+            self.queued.set()
         return [name for name, _ in todo]
+
+    def build_pending(self) -> list[str]:
+        """Build every queued PDF and pack, documents first; the names built. Runs in its own
+        thread in the preview, so a web page never waits for a PDF being laid out."""
+        built = []
+        while True:
+            with self._changed:
+                if not self._queue:
+                    self.queued.clear()
+                    break
+                documents = [n for n, q in self._queue.items() if q.composed is not None]
+                name = documents[0] if documents else next(iter(self._queue))
+                item = self._queue.pop(name)
+            if item.composed is not None:
+                self._pdf(name, item.path, item.options, item.composed, item.version)
+            else:
+                self._pack(name, item.path, item.options, item.version)
+            built.append(name)
+        self._trim_cache()
+        return built
 
     def _page(self, name: str, path: Path, options: BuildOptions) -> Composed | None:
         started = time.perf_counter()
@@ -200,7 +236,8 @@ class PreviewBuilder:
         LOG.info("%s: page in %.2f s", name, time.perf_counter() - started)
         return composed
 
-    def _pdf(self, name: str, path: Path, options: BuildOptions, composed: Composed) -> None:
+    def _pdf(self, name: str, path: Path, options: BuildOptions, composed: Composed,
+             version: int) -> None:
         started = time.perf_counter()
         request = Request(path, self.project, self.out_dir, replace(options, strict=False))
         try:
@@ -208,19 +245,20 @@ class PreviewBuilder:
                               part_cache=self.part_cache)
             [output] = write(rendered).outputs
         except Exception as error:
-            self._fail(name, self._problems(error, path))
+            if self.pages[name].version == version:  # not older than the page shown
+                self._fail(name, self._problems(error, path))
             return
         page = self.pages[name]
         warnings = tuple(dict.fromkeys([*page.problems, *output.warnings]))
         changes: dict[str, object] = {"pdf": output.pdf, "pdf_version": page.pdf_version + 1,
                                       "building": False,
                                       "pdf_seconds": time.perf_counter() - started}
-        if warnings != page.problems:
+        if warnings != page.problems and page.version == version:
             changes.update(problems=warnings, version=page.version + 1)
         self._publish(name, **changes)
         LOG.info("%s: PDF in %.2f s", name, time.perf_counter() - started)
 
-    def _pack(self, name: str, path: Path, options: BuildOptions) -> None:
+    def _pack(self, name: str, path: Path, options: BuildOptions, version: int) -> None:
         started = time.perf_counter()
         self._publish(name, building=True)
         request = Request(path, self.project, self.out_dir, replace(options, strict=False))
@@ -228,7 +266,8 @@ class PreviewBuilder:
             prepared = compose(read(request))
             written = write(render(prepared, part_cache=self.part_cache))
         except Exception as error:
-            self._fail(name, self._problems(error, path))
+            if self.pages[name].version == version:
+                self._fail(name, self._problems(error, path))
             return
         page = self.pages[name]
         warnings = tuple(dict.fromkeys(w for o in written.outputs for w in o.warnings))
