@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -140,6 +140,7 @@ def build(
     handout: int | None = None,
     notes: str | None = None,
     output: Path | None = None,
+    print_links: bool | None = None,
 ) -> BuildResult:
     """Build documents and packs into `out_dir`; one failure does not stop the others.
 
@@ -150,7 +151,8 @@ def build(
     instead, and then `jobs` is how many chunks a pack's recipients are split into. `pdf_a`
     makes PDF/A-3b files that carry their YAML sources (see finish/pdfa.py). `output` names
     the PDF of a single document instead of `out_dir` and its file name (see
-    output.chosen_paths).
+    output.chosen_paths). `print_links` prints each web link's address after its text
+    (default: in the print, booklet and handout profiles).
     """
     from briefing.jobs.batch import local_executor, plan, run
 
@@ -159,6 +161,8 @@ def build(
     options = build_options(settings.build, paper=paper, strict=strict, profile=profile,
                             email_budget=email_budget, pdf_a=pdf_a, pdf_ua=pdf_ua,
                             handout=handout, notes=notes)
+    if print_links is not None:
+        options = replace(options, print_links=print_links)
     out_dir = out_dir or project / (settings.build.out or "out")
     if output is not None:
         problem = output_problem(paths)

@@ -104,6 +104,9 @@ def _log() -> None:
               help="Archival PDF/A-3b that carries its YAML sources (see `briefing extract`).")
 @click.option("--pdf-ua/--no-pdf-ua", "pdf_ua", default=None,
               help="Accessible PDF/UA-1: tagged, one structure tree (not booklet/handout).")
+@click.option("--print-links/--no-print-links", "print_links", default=None,
+              help="Print each web link's address after its text (default: print, booklet "
+                   "and handout profiles).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Outputs built in parallel (default: build.jobs, else as many as help).")
 @click.option("--scheduler", metavar="ADDRESS",
@@ -114,7 +117,8 @@ def build(ctx: click.Context, files: tuple[str, ...], out_dir: Path | None, pape
           strict: bool | None, profile: str | None, email_budget: float | None,
           jobs: int | None, scheduler: str | None, pdf_a: bool | None,
           pdf_ua: bool | None = None, handout: str | None = None,
-          notes: str | None = None, output_pdf: Path | None = None) -> None:
+          notes: str | None = None, output_pdf: Path | None = None,
+          print_links: bool | None = None) -> None:
     """Build FILES (default: every document and pack in content/) into PDF and HTML.
 
     Options not given come from the project file, briefing.toml ([build])."""
@@ -145,6 +149,7 @@ def build(ctx: click.Context, files: tuple[str, ...], out_dir: Path | None, pape
                 profile=profile, jobs=jobs or "auto", executor=executor,
                 on_result=on_result, on_plan=progress.plan, pdf_ua=pdf_ua, pdf_a=pdf_a,
                 handout=int(handout[0]) if handout else None, notes=notes, output=output_pdf,
+                print_links=print_links,
                 email_budget=int(email_budget * 1024 * 1024) if email_budget else None,
             )
     except BriefingError as error:

@@ -54,6 +54,7 @@ from briefing.render.html import (
     stylesheets,
 )
 from briefing.render.pdf import RenderedPart
+from briefing.render.strings import Strings, project_strings, strings_for
 from briefing.render.theme import Theme
 from briefing.source.markdown import XREF_SCHEME, Composed
 from briefing.source.pack import Pack, Recipient, notes_on_page
@@ -105,7 +106,7 @@ PACK_TEMPLATES = {"notes": "pack_notes.html.j2", "contents": "pack_contents.html
 def pack_css(theme: Theme, part: str, paper: Paper, first_page: int | None = None) -> Markup:
     """A part's stylesheets plus the pack's own, for the given paper and first page number."""
     extra = page_css(paper, first_page) + "\n" + theme.stylesheet("pack.css")
-    return stylesheets(theme, part, extra)
+    return stylesheets(theme, part, extra, paper)
 
 
 def lay_out_pack(pack: Pack, composed: dict[int, Composed], renderer: Renderer,
@@ -118,7 +119,8 @@ def lay_out_pack(pack: Pack, composed: dict[int, Composed], renderer: Renderer,
 
     def contents(entries: Sequence[ContentsEntry]) -> RenderedPart:
         html = render_theme_template(theme, "pack_contents.html.j2", pack=pack, entries=entries,
-                                     css=pack_css(theme, "body", paper))
+                                     css=pack_css(theme, "body", paper),
+                                     strings=project_strings(pack.lang, theme.strings))
         return renderer.part(html, "contents", base=base, shown=pack.shown)
 
     attached = {
@@ -150,7 +152,8 @@ def lay_out_pack(pack: Pack, composed: dict[int, Composed], renderer: Renderer,
                 parts.append(item.end_notes)
                 headers.extend([item.header] * item.end_notes.page_count)
     outline = (
-        OutlineEntry("Contents", "contents", "contents"),
+        OutlineEntry(project_strings(pack.lang, theme.strings).text("pack_contents"),
+                     "contents", "contents"),
         *(OutlineEntry(item.title, item.namespace, "start", item.outline) for item in items),
     )
     check_outline_anchors(parts, outline, PACK_TEMPLATES, theme)
@@ -184,12 +187,14 @@ def _lay_out(pack: Pack, composed: dict[int, Composed], attached: dict[int, Rend
             css=pack_css(theme, "body", paper, current), page_notes=on_page,
         ), f"{namespace} body", doc.document)
         body = replace(body, anchors={**body.anchors, "start": body.anchors["doc-start"]})
+        calls = {name: current + anchor.page for name, anchor in body.anchors.items()
+                 if name.startswith("fnref-")}
         current += body.page_count
         notes = None
         if doc.notes and not on_page:
             notes = Placed(renderer.of_document(render_template(
                 theme, "pack_notes.html.j2", doc, part_linker("notes"), item_title=title,
-                css=pack_css(theme, "notes", paper),
+                css=pack_css(theme, "notes", paper), call_pages=calls,
             ), f"{namespace} notes", doc.document), namespace)
         own = [Placed(body, namespace)]
         if notes is not None and not pack.notes_at_end:
@@ -197,7 +202,9 @@ def _lay_out(pack: Pack, composed: dict[int, Composed], attached: dict[int, Rend
             current += notes.page_count
         outline = list(question_outline(doc.document, namespace))
         if notes is not None:
-            outline.append(OutlineEntry("Notes", namespace, "notes"))
+            outline.append(OutlineEntry(project_strings(doc.document.lang, theme.strings)
+                                        .text("notes"),
+                                        namespace, "notes"))
         items.append(LaidOutItem(namespace, title, tuple(own),
                                  notes if pack.notes_at_end else None, doc.document.title,
                                  tuple(outline), doc))
@@ -254,7 +261,8 @@ def render_covers(pack: Pack, recipients: Sequence[Recipient | None], renderer: 
         return [Placed(part, "cover", label="Cover") for _ in recipients]
     theme = renderer.theme
     html = render_theme_template(theme, "pack_cover.html.j2", pack=pack, recipients=recipients,
-                                 css=pack_css(theme, "cover", paper))
+                                 css=pack_css(theme, "cover", paper),
+                                 strings=project_strings(pack.lang, theme.strings))
     part = renderer.part(html, "covers", base=pack.path.parent, shown=pack.shown)
     starts = [part.anchors[f"cover-{i}"].page for i in range(len(recipients))]
     ends = [*starts[1:], part.page_count]
@@ -274,25 +282,27 @@ def render_folios(shared: SharedPack, covers: Sequence[Placed],
     pack = shared.pack
     sizes = [size for placed in shared.parts for size in placed.page_sizes]
     numbers = page_numbers([*covers[:1], *shared.parts])[covers[0].page_count:]
-    pages = folio_pages(sizes, numbers, shared.headers, pack.classification)
+    chrome = project_strings(pack.lang, renderer.theme.strings)
+    pages = folio_pages(sizes, numbers, shared.headers, pack.classification, chrome)
     base, shown = pack.path.parent, pack.shown
     folio = Placed(renderer.folio(pages, pack.lang, base=base, shown=shown), "folio")
     if not pack.personalise_footer or list(recipients) == [None]:
         return [[folio] for _ in recipients]
     width, height = sizes[0]
-    stamps = renderer.folio([FolioPage(width, height, "", "", None, prepared_for(r))
+    stamps = renderer.folio([FolioPage(width, height, "", "", None, prepared_for(r, chrome))
                              for r in recipients], pack.lang, name="stamps", base=base,
                              shown=shown)
     return [[folio, Placed(stamps, "stamp", pages=(i,) * len(numbers))]
             for i in range(len(recipients))]
 
 
-def prepared_for(recipient: Recipient | None) -> str:
+def prepared_for(recipient: Recipient | None, chrome: Strings | None = None) -> str:
     if recipient is None:
         return ""
+    who = recipient.name
     if recipient.organisation:
-        return f"Prepared for {recipient.name}, {recipient.organisation}"
-    return f"Prepared for {recipient.name}"
+        who = f"{recipient.name}, {recipient.organisation}"
+    return (chrome or strings_for("en")).text("prepared_for", recipient=who)
 
 
 @dataclass(frozen=True)

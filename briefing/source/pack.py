@@ -104,7 +104,7 @@ def validate_pack(loaded: Loaded, project: Path, shown: str) -> Pack:
             return resolved
         return None
 
-    front = front_matter(check, top)
+    front = front_matter(check, top, base, project)
     notes_at_end = False
     notes_on_page: bool | None = None
     notes = check.text(top.get("notes"), "notes")
