@@ -17,7 +17,7 @@ from briefing.output import safe_name
 from briefing.source.load import UsableTree, load, read_content_file
 from briefing.source.pack import is_pack, validate_pack
 from briefing.source.prepare import every_problem, prepare, prepare_loaded
-from briefing.source.project import BuildDefaults, load_project
+from briefing.source.project import BuildDefaults, ProjectSettings, load_project, unknown_words
 
 if TYPE_CHECKING:
     from briefing.jobs.batch import Job, JobResult
@@ -93,7 +93,7 @@ def check(
         raise BriefingError.at(project / "content", None, "no documents (*.yaml) to check")
     problems: list[Problem] = []
     try:
-        load_project(project)
+        project_settings(project)
     except BriefingError as error:
         problems.extend(error.problems)
     for path in documents:
@@ -169,7 +169,7 @@ def build(
     source_date(None)  # a SOURCE_DATE_EPOCH no PDF can hold fails once, before any job
 
     project = project or find_project()
-    settings = load_project(project)
+    settings = project_settings(project)
     options = build_options(settings.build, paper=paper, strict=strict, profile=profile,
                             email_budget=email_budget, pdf_a=pdf_a, pdf_ua=pdf_ua,
                             handout=handout, notes=notes)
@@ -261,6 +261,17 @@ def output_problem(paths: Sequence[Path] | None) -> str | None:
                 "(its PDFs are named after the pack and each recipient); use --out DIR for "
                 "their folder")
     return None
+
+
+def project_settings(project: Path) -> ProjectSettings:
+    """briefing.toml, checked, its `[strings]` words against the theme's string table too."""
+    from briefing.render.strings import ENGLISH
+
+    settings = load_project(project)
+    unknown = unknown_words(settings, ENGLISH)
+    if unknown:
+        raise BriefingError(unknown)
+    return settings
 
 
 def build_options(defaults: BuildDefaults, *, paper: str | None = None,

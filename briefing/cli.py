@@ -389,15 +389,14 @@ def preview(file: str | None, host: str, port: int, open_browser: bool, paper: s
     the save that fixes it. FILE: the document to open first. Ctrl-C stops."""
     import time
 
-    from briefing.api import build_options
+    from briefing.api import build_options, project_settings
     from briefing.output import safe_name
     from briefing.preview import preview_server
-    from briefing.source.project import load_project
 
     paths = _paths((file,) if file else ())
     project = _project(paths)
     try:
-        defaults = load_project(project).build
+        defaults = project_settings(project).build
     except BriefingError as error:
         _report(error.problems)
         sys.exit(1)

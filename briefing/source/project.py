@@ -20,7 +20,7 @@ import base64
 import difflib
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -381,3 +381,15 @@ def _strings(check: _Checker, table: Mapping[str, Any]) -> dict[str, dict[str, s
                             f"{printable(word)}` must be a text, not {_shown(text)}")
         strings[lang] = {w: t for w, t in words.items() if isinstance(t, str)}
     return strings
+
+
+def unknown_words(settings: ProjectSettings, known: Collection[str],
+                  shown: str = PROJECT_FILE) -> tuple[Problem, ...]:
+    """Words in `[strings]` that no template uses (the theme's string table, `known`, lives
+    in render/strings.py, which this stage does not import), with the likely word."""
+    lines = _Lines(settings.source.decode("utf-8", "replace"))
+    words = tuple(sorted(known))
+    return tuple(
+        Problem(shown, lines.of("strings", lang, word),
+                unknown_key(word, words, f"strings.{printable(lang)}"))
+        for lang, table in settings.strings.items() for word in table if word not in known)
