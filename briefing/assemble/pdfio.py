@@ -146,4 +146,8 @@ def xobjects(resources: DictionaryObject | None, seen: set[int] | None = None,
 
 
 def page_count(pdf: bytes) -> int:
-    return len(PdfReader(io.BytesIO(pdf)).pages)
+    """The /Count of the page tree's root: what a viewer shows, without walking the tree
+    (a pack writes hundreds of copies, and every one is counted)."""
+    reader = PdfReader(io.BytesIO(pdf))
+    count = cast(DictionaryObject, reader.root_object["/Pages"].get_object()).get("/Count")
+    return int(cast(int, count)) if count is not None else len(reader.pages)

@@ -14,16 +14,20 @@ if TYPE_CHECKING:
 
 
 def finish(pdf: bytes, options: BuildOptions, shown: str, starts: Sequence[int],
-           sources: Sequence[Source] = ()) -> tuple[bytes, int]:
+           sources: Sequence[Source] = (), plain: bool = False,
+           pages: int | None = None) -> tuple[bytes, int]:
     """The profile's last step on a merged PDF, and the page count of the result;
     `starts` are the pages that begin a document (for duplex printing). With `pdf_a`,
-    the result is then made PDF/A-3b carrying `sources`."""
+    the result is then made PDF/A-3b carrying `sources`. `plain`: nothing in it for the
+    screen profile to optimise (known from its parts); `pages`: the page count of `pdf`, when
+    known, so a file the profile returns as it is is not read again to count them."""
     out = apply_profile(pdf, options.profile, shown=shown, paper=options.paper,
-                        options=ProfileOptions(budget=options.email_budget), starts=starts)
+                        options=ProfileOptions(budget=options.email_budget), starts=starts,
+                        plain=plain)
     if options.pdf_a:
         from briefing.finish.pdfa import archival, over_budget
 
         out = archival(out, sources=sources, shown=shown)
         if options.profile == "email":
             over_budget(out, options.email_budget, shown)
-    return out, page_count(out)
+    return out, pages if out is pdf and pages is not None else page_count(out)

@@ -39,13 +39,15 @@ class ProfileOptions:
 
 def apply_profile(pdf: bytes, profile: str, *, shown: str, paper: str = "a4",
                   options: ProfileOptions | None = None,
-                  starts: Sequence[int] | None = None) -> bytes:
+                  starts: Sequence[int] | None = None, plain: bool = False) -> bytes:
     """Turn a built PDF into what `profile` asks for. `shown` names the output in errors
-    (the e-mail budget's message)."""
+    (the e-mail budget's message). `plain`: the caller knows the PDF has nothing for the
+    screen profile to do (see optimise.nothing_to_optimise), so it is not read again."""
     check_profile(profile)
     options = options or ProfileOptions()
     if profile in ("screen", "email"):
-        out = optimise_for_screen(pdf, dpi=options.dpi, jpeg_quality=options.jpeg_quality)
+        out = pdf if plain else optimise_for_screen(pdf, dpi=options.dpi,
+                                                    jpeg_quality=options.jpeg_quality)
         if profile == "email" and len(out) > options.budget:
             raise BriefingError.at(shown, None, budget_message(
                 None, len(out), options.budget, size_report(out)))
