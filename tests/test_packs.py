@@ -4,6 +4,7 @@ copies with a manifest. One pack is built once for the module and read back."""
 from __future__ import annotations
 
 import csv
+import io
 import re
 import subprocess
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from pypdf import PdfReader
 
 import briefing
+from briefing.assemble import merge
 from briefing.jobs import parts
 
 from conftest import pdftotext, write_project
@@ -187,25 +189,56 @@ def test_valid_pdf(copy: Path) -> None:
     subprocess.run(["qpdf", "--check", str(copy)], check=True, capture_output=True)
 
 
-def test_shared_parts_rendered_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Three recipients cost the same WeasyPrint runs as one: covers and folios are batched."""
+def test_overlays_are_forms_and_one_stamp_per_copy(copy: Path) -> None:
+    """The running header and footer and the "Prepared for" stamp are form XObjects drawn
+    from the page content (not merged into it): one folio form per numbered page, and one
+    stamp form that every numbered page of the copy draws; the cover carries neither."""
+    reader = PdfReader(copy)
+    cover, *numbered = reader.pages
+    assert b"BriefingOverlay" not in cover.get_contents().get_data()
+    stamps, folios = set(), set()
+    for page in numbered:
+        assert re.search(rb"q /BriefingOverlay1 Do Q\nq /BriefingOverlay2 Do Q",
+                         page.get_contents().get_data())
+        forms = page["/Resources"]["/XObject"]
+        assert all(forms[n].get_object()["/Subtype"] == "/Form"
+                   for n in ("/BriefingOverlay1", "/BriefingOverlay2"))
+        folios.add(forms.raw_get("/BriefingOverlay1").idnum)
+        stamps.add(forms.raw_get("/BriefingOverlay2").idnum)
+    assert len(folios) == len(numbered) and len(stamps) == 1
+
+
+def test_shared_parts_rendered_and_parsed_once(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three recipients cost the same WeasyPrint runs as one (covers and folios are batched),
+    and the same PDF parses: each part is read once, whichever copies use it."""
     calls: list[str] = []
     real = parts.render_pdf
+    parses: list[bytes] = []
+    real_reader = merge.PdfReader
 
     def counting(html: str, **kwargs: object) -> object:
         calls.append(str(kwargs["name"]))
         return real(html, **kwargs)  # type: ignore[arg-type]
 
+    def reading(stream: io.BytesIO) -> PdfReader:
+        parses.append(stream.getvalue())
+        return real_reader(stream)
+
     monkeypatch.setattr(parts, "render_pdf", counting)
+    monkeypatch.setattr(merge, "PdfReader", reading)
     project = make_pack(tmp_path / "three", "after-each", RECIPIENTS)
     assert briefing.build([project / "content/packs/test-pack.yaml"], project=project).ok
-    with_three = list(calls)
+    with_three, parsed_with_three = list(calls), list(parses)
     calls.clear()
+    parses.clear()
     single = RECIPIENTS.split("- name: Alex Example\n  organisation: Second Org")[0]
     project = make_pack(tmp_path / "one", "after-each", single.rsplit("\n", 1)[0] + "\n")
     assert briefing.build([project / "content/packs/test-pack.yaml"], project=project).ok
     assert len(with_three) == len(calls)
     assert with_three.count("covers") == 1
+    assert len(parsed_with_three) == len(parses)
+    assert len(parses) == len(set(parses))  # no part's bytes parsed twice
 
 
 def test_pack_without_recipients(tmp_path: Path) -> None:
