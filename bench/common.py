@@ -30,3 +30,37 @@ def best_of(n: int, args: list[str], cwd: Path, env: dict[str, str] | None = Non
             ) -> tuple[float, float]:
     runs = [measure(args, cwd, env) for _ in range(n)]
     return min(r[0] for r in runs), max(r[1] for r in runs)
+
+
+def cpu_of(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, float]:
+    """CPU seconds (user + system, from wait4: the child and the children it waited for, so
+    `-j 2` workers count) and peak resident MB of one run of `args`."""
+    cpu, _, peak = run_once(args, cwd, env)
+    return cpu, peak
+
+
+def run_once(args: list[str], cwd: Path, env: dict[str, str] | None = None
+             ) -> tuple[float, float, float]:
+    """CPU seconds, wall seconds and peak resident MB (the largest process) of one run."""
+    started = time.perf_counter()
+    child = subprocess.Popen(args, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             env={**os.environ, **(env or {})})
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status):
+        raise SystemExit(f"{args} failed: {child.stderr.read().decode() if child.stderr else ''}")
+    return usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss / 1024
+
+
+def interleaved(commands: dict[str, list[str]], pairs: int, cwd: Path,
+                env: dict[str, str] | None = None) -> dict[str, tuple[float, float]]:
+    """Each command run `pairs` times, in turn (A B A B ...), so a change in the machine's load
+    falls on all of them alike; the median CPU seconds and the largest peak MB of each."""
+    import statistics
+
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+    for _ in range(pairs):
+        for name, args in commands.items():
+            runs[name].append(cpu_of(args, cwd, env))
+    return {name: (statistics.median(r[0] for r in found), max(r[1] for r in found))
+            for name, found in runs.items()}

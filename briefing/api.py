@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
 
 from briefing.errors import BriefingError, Problem, shown_path
 from briefing.jobs.outputs import Output
@@ -15,7 +15,8 @@ from briefing.options import BuildOptions
 from briefing.output import safe_name
 from briefing.source.load import load
 from briefing.source.pack import is_pack, validate_pack
-from briefing.source.prepare import prepare
+from briefing.source.prepare import prepare, prepare_loaded
+from briefing.source.project import BuildDefaults, load_project
 
 if TYPE_CHECKING:
     from briefing.jobs.batch import JobResult
@@ -84,6 +85,10 @@ def check(
     if not documents:
         raise BriefingError.at(project / "content", None, "no documents (*.yaml) to check")
     problems: list[Problem] = []
+    try:
+        load_project(project)
+    except BriefingError as error:
+        problems.extend(error.problems)
     for path in documents:
         try:
             problems.extend(check_path(path, project, pdf_ua=pdf_ua))
@@ -93,13 +98,25 @@ def check(
 
 
 def check_path(path: Path, project: Path, *, pdf_ua: bool = False) -> tuple[Problem, ...]:
-    """The warnings of one document or pack; its errors raise BriefingError."""
+    """The warnings of one document or pack; its errors raise BriefingError. A pack is
+    checked with its documents, as its build composes them (an image a document names is
+    looked for beside that document)."""
     shown = shown_path(path)
     loaded = load(path, shown)
-    if is_pack(loaded):
-        validate_pack(loaded, project, shown)
-        return loaded.warnings
-    return prepare(path, project, pdf_ua=pdf_ua).warnings
+    if not is_pack(loaded):
+        return prepare_loaded(loaded, project, shown, pdf_ua=pdf_ua).warnings
+    pack = validate_pack(loaded, project, shown)
+    warnings: list[Problem] = list(loaded.warnings)
+    errors: list[Problem] = []
+    for item in pack.items:
+        if item.kind == "document":
+            try:
+                warnings.extend(prepare(item.path, project, pdf_ua=pdf_ua).warnings)
+            except BriefingError as error:
+                errors.extend(error.problems)
+    if errors:
+        raise BriefingError(dict.fromkeys([*errors, *warnings]))
+    return tuple(dict.fromkeys(warnings))
 
 
 def build(
@@ -107,45 +124,58 @@ def build(
     *,
     project: Path | None = None,
     out_dir: Path | None = None,
-    paper: str = "a4",
-    strict: bool = False,
-    profile: str = "screen",
+    paper: str | None = None,
+    strict: bool | None = None,
+    profile: str | None = None,
     email_budget: int | None = None,
-    pdf_a: bool = False,
-    jobs: int = 1,
+    pdf_a: bool | None = None,
+    jobs: int | Literal["auto"] | None = None,
     executor: Executor | None = None,
     on_result: Callable[[JobResult], None] | None = None,
-    pdf_ua: bool = False,
+    pdf_ua: bool | None = None,
+    handout: int | None = None,
+    notes: str | None = None,
+    output: Path | None = None,
 ) -> BuildResult:
     """Build documents and packs into `out_dir`; one failure does not stop the others.
 
-    With `jobs` > 1 the outputs are built in that many worker processes; any
-    `concurrent.futures` executor (a Dask client's, say) can be given instead, and then `jobs`
-    is how many chunks a pack's recipients are split into. `pdf_a` makes PDF/A-3b files
-    that carry their YAML sources (see finish/pdfa.py).
+    An option left at None takes the project file's value (briefing.toml, `[build]`), else
+    the built-in default. With `jobs` > 1 the outputs are built in that many worker
+    processes; `"auto"` picks a number that is never slower than one on a small project
+    (see auto_workers). Any `concurrent.futures` executor (a Dask client's, say) can be given
+    instead, and then `jobs` is how many chunks a pack's recipients are split into. `pdf_a`
+    makes PDF/A-3b files that carry their YAML sources (see finish/pdfa.py). `output` names
+    the PDF of a single document instead of `out_dir` and its file name (see
+    output.chosen_paths).
     """
     from briefing.jobs.batch import local_executor, plan, run
-    from briefing.options import check_profile
 
-    check_profile(profile)
-    if pdf_ua:
-        from briefing.source.accessible import check_profile as check_tagged_profile
-
-        check_tagged_profile(profile)
-    options = BuildOptions(paper=paper, strict=strict, profile=profile, pdf_a=pdf_a,
-                           pdf_ua=pdf_ua, email_budget=email_budget or BuildOptions.email_budget)
     project = project or find_project()
-    out_dir = out_dir or project / "out"
+    settings = load_project(project)
+    options = build_options(settings.build, paper=paper, strict=strict, profile=profile,
+                            email_budget=email_budget, pdf_a=pdf_a, pdf_ua=pdf_ua,
+                            handout=handout, notes=notes)
+    out_dir = out_dir or project / (settings.build.out or "out")
+    if output is not None:
+        problem = output_problem(paths)
+        if problem:
+            raise BriefingError.at("--output", None, problem)
     documents = list(paths) if paths else discover(project)
     if not documents:
         raise BriefingError.at(project / "content", None, "no documents (*.yaml) to build")
+    if isinstance(jobs, int):
+        workers = jobs
+    elif settings.build.jobs:
+        workers = settings.build.jobs
+    else:
+        workers = auto_workers(len(documents)) if jobs == "auto" else 1
     clashes = _name_clashes(documents)
-    parallel = executor is not None or jobs > 1
+    parallel = executor is not None or workers > 1
     job_list, failed = plan([p for p in documents if p not in clashes], project=project,
                             out_dir=out_dir, options=options,
-                            workers=max(jobs, 1) if parallel else 1)
-    own = (local_executor(min(jobs, len(job_list)))
-           if executor is None and jobs > 1 and len(job_list) > 1 else None)
+                            workers=max(workers, 1) if parallel else 1, output=output)
+    own = (local_executor(min(workers, len(job_list)))
+           if executor is None and workers > 1 and len(job_list) > 1 else None)
     try:
         results = run(job_list, own or executor, on_result)
     except BaseException:  # Ctrl-C, SIGTERM: queued jobs are dropped, not run to the end
@@ -158,6 +188,73 @@ def build(
     failures = [(path, error) for path, error in clashes.items()]
     failures += [(r.job.path, BriefingError(r.problems)) for r in [*failed, *results] if r.failed]
     return BuildResult(outputs, tuple(failures))
+
+
+def output_problem(paths: Sequence[Path] | None) -> str | None:
+    """Why `-o/--output` cannot name the output of these files, or None when it can: it names
+    one document's PDF, so it takes exactly one file, and not a pack (one PDF per recipient)."""
+    count = len(paths or ())
+    if count != 1:
+        given = "none was given" if not count else f"{count} were given"
+        return (f"-o/--output names the PDF of one document: give exactly one file ({given}); "
+                "use --out DIR for the folder of several")
+    path = next(iter(paths or ()))
+    try:
+        pack = is_pack(load(path, shown_path(path)))
+    except BriefingError:
+        return None  # the build reports what is wrong with the file
+    if pack:
+        return (f"-o/--output names the PDF of one document, and {shown_path(path)} is a pack "
+                "(its PDFs are named after the pack and each recipient); use --out DIR for "
+                "their folder")
+    return None
+
+
+def build_options(defaults: BuildDefaults, *, paper: str | None = None,
+                  strict: bool | None = None, profile: str | None = None,
+                  email_budget: int | None = None, pdf_a: bool | None = None,
+                  pdf_ua: bool | None = None, handout: int | None = None,
+                  notes: str | None = None) -> BuildOptions:
+    """The options of a build: what was given, else the project file's, else the default."""
+    from briefing.options import as_paper, as_profile
+
+    def pick(given: object, default: object, builtin: object) -> Any:
+        return given if given is not None else default if default is not None else builtin
+
+    base = BuildOptions()
+    options = BuildOptions(
+        paper=as_paper(pick(paper, defaults.paper, base.paper)),
+        strict=pick(strict, defaults.strict, base.strict),
+        profile=as_profile(pick(profile, defaults.profile, base.profile)),
+        email_budget=pick(email_budget, defaults.email_budget, base.email_budget),
+        pdf_a=pick(pdf_a, defaults.pdf_a, base.pdf_a),
+        pdf_ua=pick(pdf_ua, defaults.pdf_ua, base.pdf_ua),
+        handout=pick(handout, defaults.handout, base.handout),
+        notes=pick(notes, defaults.notes, base.notes),
+    )
+    if options.pdf_ua:
+        from briefing.source.accessible import check_profile as check_tagged_profile
+
+        check_tagged_profile(options.profile)
+    if options.handout not in (2, 4):
+        raise BriefingError.at("--handout", None, "handouts are 2-up or 4-up")
+    return options
+
+
+def auto_workers(count: int) -> int:
+    """Worker processes for `count` outputs when none is asked for. Each worker pays about a
+    second to start (importing WeasyPrint and loading fonts), so a small build runs in this
+    process: one worker until there are more outputs than that costs, then one per core."""
+    import os
+
+    cores = os.cpu_count() or 1
+    if count <= SMALL_BUILD or cores < 2:
+        return 1
+    return min(cores, count)
+
+
+#: builds of this many outputs or fewer run in one process (see auto_workers)
+SMALL_BUILD = 3
 
 
 def _name_clashes(documents: Sequence[Path]) -> dict[Path, BriefingError]:

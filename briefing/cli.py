@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -60,43 +59,78 @@ def _project(files: list[Path]) -> Path:
         raise click.UsageError(printable(str(error))) from None
 
 
+def _log_options(command: Any) -> Any:
+    """`--debug` and `-v` after the command too (`briefing build -v`), as before it."""
+
+    def debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+        if value:
+            root = ctx.find_root()
+            root.obj = {**(root.obj or {}), "debug": True}
+            _log()
+
+    def verbose(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+        if value:
+            _log()
+
+    command = click.option("--debug", is_flag=True, expose_value=False, callback=debug,
+                           help="Show tracebacks for errors.")(command)
+    return click.option("-v", "--verbose", is_flag=True, expose_value=False, callback=verbose,
+                        help="Log each pipeline stage.")(command)
+
+
+def _log() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+
+
 @cli.command()
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Output folder (default: out/ in the project).")
-@click.option("--paper", type=click.Choice(["a4", "letter", "a5"]), default="a4",
-              show_default=True, help="Paper size of the PDF.")
-@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+              help="Output folder (default: out/ in the project, or build.out).")
+@click.option("-o", "--output", "output_pdf", type=click.Path(dir_okay=False, path_type=Path),
+              help="The PDF of a single document (its web page: the same name, .html).")
+@click.option("--paper", type=click.Choice(["a4", "letter", "a5"]), default=None,
+              help="Paper size of the PDF (default: a4, or build.paper).")
+@click.option("--strict/--no-strict", default=None,
+              help="Treat warnings as errors (default: no, or build.strict).")
 @click.option("--profile", type=click.Choice(["screen", "email", "print", "booklet", "handout"]),
-              default="screen", show_default=True, help="What the PDF is for.")
+              default=None, help="What the PDF is for (default: screen, or build.profile).")
+@click.option("--handout", "handout", type=click.Choice(["2-up", "4-up"]), default=None,
+              help="Pages to a sheet in the handout profile (default: 2-up, or build.handout).")
+@click.option("--notes", type=click.Choice(["end", "page"]), default=None,
+              help="Where notes go in documents that do not say (default: end, or build.notes).")
 @click.option("--email-budget", type=click.FloatRange(min=0.01), default=None, metavar="MB",
               help="Largest PDF the email profile accepts (default 5 MB).")
-@click.option("--pdf-a", "pdf_a", is_flag=True,
+@click.option("--pdf-a/--no-pdf-a", "pdf_a", default=None,
               help="Archival PDF/A-3b that carries its YAML sources (see `briefing extract`).")
-@click.option("--pdf-ua", "pdf_ua", is_flag=True,
+@click.option("--pdf-ua/--no-pdf-ua", "pdf_ua", default=None,
               help="Accessible PDF/UA-1: tagged, one structure tree (not booklet/handout).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
-              help="Outputs built in parallel (default: the number of cores).")
+              help="Outputs built in parallel (default: build.jobs, else as many as help).")
 @click.option("--scheduler", metavar="ADDRESS",
               help="Run the batch on a Dask cluster, e.g. tcp://host:8786 (briefing[dask]).")
+@_log_options
 @click.pass_context
-def build(ctx: click.Context, files: tuple[str, ...], out_dir: Path | None, paper: str,
-          strict: bool, profile: str, email_budget: float | None, jobs: int | None,
-          scheduler: str | None, pdf_a: bool,
-          pdf_ua: bool = False) -> None:
-    """Build FILES (default: every document and pack in content/) into PDF and HTML."""
+def build(ctx: click.Context, files: tuple[str, ...], out_dir: Path | None, paper: str | None,
+          strict: bool | None, profile: str | None, email_budget: float | None,
+          jobs: int | None, scheduler: str | None, pdf_a: bool | None,
+          pdf_ua: bool | None = None, handout: str | None = None,
+          notes: str | None = None, output_pdf: Path | None = None) -> None:
+    """Build FILES (default: every document and pack in content/) into PDF and HTML.
+
+    Options not given come from the project file, briefing.toml ([build])."""
     from briefing import api
     from briefing.jobs.batch import JobResult, dask_executor
 
-    if pdf_ua:
+    if pdf_ua and profile:
         from briefing.source.accessible import profile_problem
 
         problem = profile_problem(profile)
         if problem:
             raise click.UsageError(problem)
     paths = _paths(files)
+    if output_pdf is not None and (problem := api.output_problem(paths)):
+        raise click.UsageError(problem)
     project = _project(paths)
-    workers = jobs or os.cpu_count() or 1
     console = _console(stderr=True)
     progress = _Progress(console)
 
@@ -108,13 +142,13 @@ def build(ctx: click.Context, files: tuple[str, ...], out_dir: Path | None, pape
         with progress:
             result = api.build(
                 paths or None, project=project, out_dir=out_dir, paper=paper, strict=strict,
-                profile=profile, jobs=workers, executor=executor, on_result=on_result,
-                pdf_ua=pdf_ua,
-                pdf_a=pdf_a,
+                profile=profile, jobs=jobs or "auto", executor=executor,
+                on_result=on_result, pdf_ua=pdf_ua, pdf_a=pdf_a,
+                handout=int(handout[0]) if handout else None, notes=notes, output=output_pdf,
                 email_budget=int(email_budget * 1024 * 1024) if email_budget else None,
             )
     except BriefingError as error:
-        if ctx.obj["debug"]:
+        if (ctx.find_root().obj or {}).get("debug"):
             raise
         _report(error.problems)
         sys.exit(1)
@@ -195,6 +229,7 @@ class _nothing:
               show_default=True, help="Output format of the problems.")
 @click.option("--pdf-ua", "pdf_ua", is_flag=True,
               help="Also what --pdf-ua builds need (images with alternative text).")
+@_log_options
 def check(files: tuple[str, ...], strict: bool, fmt: str, pdf_ua: bool = False) -> None:
     """Validate FILES (default: every content/*.yaml) without rendering."""
     from briefing import api
@@ -234,6 +269,7 @@ def check(files: tuple[str, ...], strict: bool, fmt: str, pdf_ua: bool = False) 
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("."), help="Folder to write the sources under (default: here).")
 @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+@_log_options
 def extract(pdf: Path, out_dir: Path, force: bool) -> None:
     """Write the YAML sources embedded in a `--pdf-a` PDF back out, byte for byte."""
     from briefing.finish.pdfa import embedded_sources, write_sources
@@ -254,6 +290,101 @@ def extract(pdf: Path, out_dir: Path, force: bool) -> None:
 
 
 @cli.command()
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (the loopback interface: only this machine).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port to listen on (0: any free port).")
+@click.option("--open", "open_browser", is_flag=True, help="Open the page in a browser.")
+@click.option("--paper", type=click.Choice(["a4", "letter", "a5"]), default=None,
+              help="Paper size of the PDF (default: a4, or build.paper).")
+@click.option("--profile", type=click.Choice(["screen", "email", "print", "booklet", "handout"]),
+              default=None, help="What the PDF is for (default: screen, or build.profile).")
+@click.option("--notes", type=click.Choice(["end", "page"]), default=None,
+              help="Where notes go in documents that do not say (default: build.notes).")
+@_log_options
+def preview(file: str | None, host: str, port: int, open_browser: bool, paper: str | None,
+            profile: str | None, notes: str | None) -> None:
+    """Serve the documents at http://127.0.0.1:8000/ and rebuild them as you save.
+
+    The page reloads by itself; a problem shows over the page with its file and line until
+    the save that fixes it. FILE: the document to open first. Ctrl-C stops."""
+    import time
+
+    from briefing.api import build_options
+    from briefing.output import safe_name
+    from briefing.preview import preview_server
+    from briefing.source.project import load_project
+
+    paths = _paths((file,) if file else ())
+    project = _project(paths)
+    try:
+        defaults = load_project(project).build
+    except BriefingError as error:
+        _report(error.problems)
+        sys.exit(1)
+    try:
+        options = build_options(defaults, paper=paper, profile=profile, notes=notes)
+    except BriefingError as error:
+        _report(error.problems)
+        sys.exit(1)
+    server = preview_server(project, options=options, host=host, port=port,
+                            first=safe_name(paths[0].stem) if paths else None)
+    try:
+        server.start()
+    except OSError as exc:
+        raise click.UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+                               ) from None
+    click.echo(f"Preview at {server.url}  (Ctrl-C to stop)", err=True)
+    for page in server.builder.pages.values():
+        _report(page.problems)
+    if open_browser:
+        import webbrowser
+
+        webbrowser.open(server.url)
+
+    def on_rebuild(names: list[str]) -> None:
+        for name in names:
+            page = server.builder.state(name)
+            if page is not None:
+                _report(page.problems)
+                if not any(p.is_error for p in page.problems):
+                    click.echo(f"{name}: rebuilt (page {page.page_seconds:.2f} s, "
+                               f"PDF {page.pdf_seconds:.2f} s)", err=True)
+
+    server.on_rebuild = on_rebuild
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        click.echo("Stopped.", err=True)
+    finally:
+        server.stop()
+
+
+@cli.command()
+@click.argument("folder", required=False, default=".",
+                type=click.Path(file_okay=False, path_type=Path))
+@_log_options
+def new(folder: Path) -> None:
+    """Start a project in FOLDER (default: here): a commented FAQ, a pack, briefing.toml.
+
+    Never overwrites: a folder that already has a project, or any of the files, is refused."""
+    from briefing.starter import create_project
+
+    try:
+        written = create_project(folder)
+    except BriefingError as error:
+        _report(error.problems)
+        sys.exit(1)
+    click.echo(f"Created a briefing project in {_display(folder)} ({len(written)} files):")
+    for path in written:
+        click.echo(f"  {_display(path)}")
+    where = "" if folder.resolve() == Path.cwd().resolve() else f"cd {_display(folder)} && "
+    click.echo(f"Next: {where}briefing build   (or: briefing preview, to watch your edits)")
+
+
+@cli.command()
 @click.argument("pack", type=click.Path(dir_okay=False))
 @click.option("--deliver", is_flag=True,
               help="Really send, over SMTP. Without it: a dry run that writes .eml files.")
@@ -269,6 +400,7 @@ def extract(pdf: Path, out_dir: Path, force: bool) -> None:
               help="At most N messages a minute (default: [mail] rate_limit, or no limit).")
 @click.option("--resend-changed", is_flag=True,
               help="Send again the copies that changed since they were sent.")
+@_log_options
 @click.pass_context
 def send(ctx: click.Context, pack: str, deliver: bool, out_dir: Path | None,
          email_budget: float | None, host: str | None, port: int | None,
@@ -298,7 +430,7 @@ def send(ctx: click.Context, pack: str, deliver: bool, out_dir: Path | None,
                            resend_changed=resend_changed, overrides=overrides,
                            on_attempted=on_attempted)
     except BriefingError as error:
-        if ctx.obj["debug"]:
+        if (ctx.find_root().obj or {}).get("debug"):
             raise
         _report(error.problems)
         sys.exit(1)

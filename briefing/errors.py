@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
+
+#: an error fails the build; a warning only with --strict
+Severity = Literal["error", "warning"]
 
 #: characters that reorder or break the displayed text: bidi embeddings, overrides and isolates,
 #: and the Unicode line and paragraph separators
@@ -47,7 +51,7 @@ class Problem:
     path: Path | str
     line: int | None
     message: str
-    severity: str = "error"
+    severity: Severity = "error"
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else f"{self.path}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Literal, cast, get_args
 
 from briefing.errors import BriefingError
 
@@ -24,7 +24,21 @@ def check_profile(profile: str) -> None:
                                + ", ".join(PROFILES))
 
 
-def render_paper(profile: str, paper: str) -> str:
+def as_profile(profile: str) -> Profile:
+    """A profile name from the user, checked."""
+    check_profile(profile)
+    return cast(Profile, profile)
+
+
+def as_paper(paper: str) -> PaperName:
+    """A paper name from the user, checked."""
+    if paper not in PAPER_NAMES:
+        raise BriefingError.at("--paper", None, f"unknown paper size {paper!r}; choose one of "
+                               + ", ".join(PAPER_NAMES))
+    return paper
+
+
+def render_paper(profile: Profile, paper: PaperName) -> PaperName:
     """The paper to render the pages on: a booklet's pages are half its A4 sheet (A5)."""
     check_profile(profile)
     return "a5" if profile == "booklet" else paper
@@ -32,17 +46,21 @@ def render_paper(profile: str, paper: str) -> str:
 
 @dataclass(frozen=True)
 class BuildOptions:
-    paper: str = "a4"
+    paper: PaperName = "a4"
     strict: bool = False
     #: what the PDF is for: screen, email, print, booklet or handout (see finish/profiles.py)
-    profile: str = DEFAULT_PROFILE
+    profile: Profile = DEFAULT_PROFILE
     email_budget: int = EMAIL_BUDGET
     #: tagged parts and one merged structure tree (PDF/UA-1, see assemble/tags.py)
     pdf_ua: bool = False
     #: PDF/A-3b, carrying the YAML sources as associated files (see finish/pdfa.py)
     pdf_a: bool = False
+    #: pages to a handout sheet: 2 or 4 (the `handout` profile)
+    handout: int = 2
+    #: where notes go in a document that does not say (`notes:`): `end` or `page`
+    notes: str = "end"
 
     @property
-    def layout_paper(self) -> str:
+    def layout_paper(self) -> PaperName:
         """The paper pages are laid out on (a booklet's pages are A5, imposed on A4 later)."""
         return render_paper(self.profile, self.paper)

@@ -14,6 +14,15 @@ def safe_name(stem: str) -> str:
     return cleaned or "document"
 
 
+def chosen_paths(output: Path) -> tuple[Path, Path]:
+    """The PDF and web page for `-o/--output NAME`: the folder as given, the file name made
+    safe like a derived one (`my brief;v2.pdf` gives `my-brief-v2.pdf`), `.pdf` added when it
+    is missing, and the web page next to the PDF with the same stem."""
+    stem = output.stem if output.suffix.lower() == ".pdf" else output.name
+    name = safe_name(stem)
+    return output.parent / f"{name}.pdf", output.parent / f"{name}.html"
+
+
 def write_atomic(target: Path, data: bytes) -> None:
     """Readers see the old file or the new one, never half of one; failures leave no temp file.
 

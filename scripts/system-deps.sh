@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Make sure the system libraries and fonts briefing needs are present.
 #   scripts/system-deps.sh runtime   Pango (>= 1.44, for WeasyPrint) and the fonts the theme uses
-#   scripts/system-deps.sh test      also poppler-utils and qpdf, which the tests read PDFs with
+#   scripts/system-deps.sh test      also poppler-utils and qpdf, which the tests read PDFs with,
+#                                    and chromium (headless), which drives the preview's test
 # Installs what is missing with apt-get when run as root on Debian/Ubuntu; otherwise stops and
 # says exactly what to install.
 set -euo pipefail
@@ -36,6 +37,8 @@ fi
 if [ "$mode" = test ]; then
   command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
   command -v qpdf >/dev/null 2>&1 || missing+=(qpdf)
+  # headless Chromium drives `briefing preview` in tests/test_preview_browser.py
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 fi
 
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -96,7 +96,7 @@ CASES: dict[str, tuple[str, int | None, str]] = {
         "      - {question: A, answer: a, id: same}\n      - {question: B, answer: b, id: same}\n",
         6, "duplicate question id `same` (first used on line 5)"),
     "bad-id": (GOOD.replace("answer:", "id: Not A Slug\n        answer:"), 6,
-               "`id` must be a slug"),
+               "`id` `Not A Slug` cannot contain a space"),
     "undefined-footnote": (GOOD.replace("made in a test.", "made in a test.[^gone]"), 6,
                            "footnote [^gone] is never defined"),
     "cover-outside": (GOOD.replace("sections:", "cover: ../../etc/passwd\nsections:"), 2,

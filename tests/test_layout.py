@@ -14,8 +14,8 @@ from pathlib import Path
 from conftest import REPO
 
 PACKAGE = REPO / "briefing"
-LAYERS = ["errors", "output", "options", "source", "render", "assemble", "finish", "jobs", "send",
-          "api", "cli", "__init__", "__main__"]
+LAYERS = ["errors", "output", "options", "source", "render", "assemble", "finish", "jobs",
+          "starter", "preview", "send", "api", "cli", "__init__", "__main__"]
 SHARED = {"errors", "output", "options"}
 
 

@@ -149,6 +149,9 @@ def test_check_names_a_missing_image_at_its_line(tmp_path: Path) -> None:
     result = run_briefing("check", "content/gamma.yaml", "content/packs/pack.yaml", cwd=project)
     assert result.returncode == 1
     assert "content/gamma.yaml:9: image `img/square.png` does not exist" in result.stderr
+    alone = run_briefing("check", "content/packs/pack.yaml", cwd=project)  # with its documents
+    assert alone.returncode == 1
+    assert "content/gamma.yaml:9: image `img/square.png` does not exist" in alone.stderr
     built = run_briefing("build", "content/packs/pack.yaml", cwd=project)
     assert built.returncode == 1
     assert "content/gamma.yaml:9: image `img/square.png` does not exist" in built.stderr

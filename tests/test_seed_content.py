@@ -146,3 +146,15 @@ def test_no_accidental_markdown_blocks():
         for line in q["answer"].splitlines():
             assert not re.match(r"\s*(\d+[.)]\s|[-+*>#]\s|```)", line), line
             assert not line.startswith((" ", "\t")), line
+
+
+def test_content_files_name_no_path_outside_the_repository():
+    """The header says where the text comes from in words: no build machine's absolute path."""
+    repo = Path(__file__).resolve().parent.parent
+    for path in sorted((repo / "content").rglob("*.yaml")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            found = re.search(r"(?<![\w.])(?:/(?:work|home|tmp|Users|root|srv|mnt|opt)/|"
+                              r"[A-Za-z]:\\)", line)
+            assert not found, f"{path.relative_to(repo)}:{number}: {line}"
+    header = (repo / "content" / "cambodia-faq.yaml").read_text(encoding="utf-8")[:400]
+    assert "`faq-source.txt`" in header

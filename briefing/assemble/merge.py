@@ -9,30 +9,26 @@ so parts (and, in packs, documents) can use the same anchor names without clashi
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import cast
 
-from pypdf import PageObject, PdfReader, PdfWriter
+from pypdf import PdfReader, PdfWriter
 from pypdf.constants import PageLabelStyle
 from pypdf.generic import (
     ArrayObject,
     BooleanObject,
     ByteStringObject,
-    DecodedStreamObject,
     DictionaryObject,
     Fit,
     FloatObject,
     IndirectObject,
     NameObject,
     NullObject,
-    PdfObject,
-    StreamObject,
     TextStringObject,
 )
 
+from briefing.assemble.pdfio import link_target, open_pdf, page_as_form, stamp
 from briefing.assemble.tags import PartPages, is_tagged, merge_structure
 from briefing.render.pdf import Anchor, RenderedPart
 from briefing.source.markdown import XREF_SCHEME
@@ -66,63 +62,18 @@ class Placed:
         return [self.part.page_sizes[i] for i in self.page_indexes]
 
 
-class ReaderCache:
-    """Parsed parts, and their pages made into form XObjects, keyed by the SHA-256 of the
-    part's bytes: the copies of a pack share one parse of the 200-page PDF of every cover, of
-    each item and of the folio, whichever `RenderedPart` object (or pickled copy of one)
-    carries those bytes. Holding the digest by the identity of the bytes object saves hashing
-    the same bytes again for every copy."""
-
-    def __init__(self) -> None:
-        self._digests: dict[int, tuple[bytes, bytes]] = {}
-        self._readers: dict[bytes, PdfReader] = {}
-        self._forms: dict[tuple[bytes, int], StreamObject] = {}
-
-    def key(self, part: RenderedPart) -> bytes:
-        found = self._digests.get(id(part.pdf))
-        if found is None or found[0] is not part.pdf:
-            found = (part.pdf, hashlib.sha256(part.pdf).digest())
-            self._digests[id(part.pdf)] = found
-        return found[1]
-
-    def reader(self, part: RenderedPart) -> PdfReader:
-        key = self.key(part)
-        reader = self._readers.get(key)
-        if reader is None:
-            reader = self._readers[key] = PdfReader(io.BytesIO(part.pdf))
-        return reader
-
-    def form(self, part: RenderedPart, index: int) -> StreamObject:
-        """Page `index` of the part as a form XObject (its resources still the reader's):
-        drawn onto a page with one `Do`, where pypdf's `merge_page` would parse and rewrite
-        both pages' content streams for every page of every copy."""
-        key = (self.key(part), index)
-        form = self._forms.get(key)
-        if form is None:
-            page = self.reader(part).pages[index]
-            content = DecodedStreamObject()
-            content.set_data(_page_content(page))
-            form = content.flate_encode()
-            box = page.mediabox
-            form.update({
-                NameObject("/Type"): NameObject("/XObject"),
-                NameObject("/Subtype"): NameObject("/Form"),
-                NameObject("/BBox"): ArrayObject(FloatObject(round(float(v), 3)) for v in
-                                                 (box.left, box.bottom, box.right, box.top)),
-            })
-            if "/Resources" in page:
-                form[NameObject("/Resources")] = page.raw_get("/Resources")
-            self._forms[key] = form
-        return form
+#: Parsed parts by their bytes, for callers that assemble many copies from the same parts:
+#: every recipient's cover is a view of one rendered file, so it is parsed once, not per copy.
+ReaderCache = dict[bytes, PdfReader]
 
 
-def _page_content(page: PageObject) -> bytes:
-    contents = page.get("/Contents")
-    if contents is None:
-        return b""
-    resolved = contents.get_object()
-    streams = list(resolved) if isinstance(resolved, ArrayObject) else [resolved]
-    return b"\n".join(cast(StreamObject, s.get_object()).get_data() for s in streams)
+def _reader(part: RenderedPart, cache: ReaderCache | None) -> PdfReader:
+    if cache is None:
+        return open_pdf(part.pdf)
+    found = cache.get(part.pdf)  # bytes cache their hash: a lookup costs one comparison
+    if found is None:
+        found = cache[part.pdf] = open_pdf(part.pdf)
+    return found
 
 
 @dataclass(frozen=True)
@@ -166,16 +117,14 @@ def assemble(
     cache: ReaderCache | None = None,
 ) -> bytes:
     """Merge the parts in order. Each overlay (the running header and footer, a recipient's
-    stamp) selects one of its pages per numbered page, drawn onto that page as a form XObject.
-    `cache` keeps the parsed parts for the next call (a pack's copies)."""
-    cache = cache if cache is not None else ReaderCache()
+    stamp) selects one of its pages per numbered page, stamped onto that page."""
     writer = PdfWriter()
     starts: list[int] = []
     anchors: dict[tuple[str, str], tuple[int, Anchor]] = {}
     for placed in parts:
         start = len(writer.pages)
         starts.append(start)
-        reader = cache.reader(placed.part)
+        reader = _reader(placed.part, cache)
         merged_index = {}
         for offset, index in enumerate(placed.page_indexes):
             writer.add_page(reader.pages[index])
@@ -198,7 +147,7 @@ def assemble(
             _rewrite_links(writer, index, placed.namespace, destination)
 
     numbers = page_numbers(parts)
-    readers = [cache.reader(placed.part) for placed in parts]
+    readers = [_reader(placed.part, cache) for placed in parts]
     tagged = any(is_tagged(reader) for reader in readers)
     if tagged:  # --pdf-ua: one tree for the merged file
         titles = {anchors[(e.namespace, e.anchor)][0]: e.title for e in reversed(outline)
@@ -210,10 +159,19 @@ def assemble(
             for placed, start, reader in zip(parts, starts, readers, strict=True)
         ], lang=metadata.lang, title=metadata.title)
     numbered = [i for i, n in enumerate(numbers) if n is not None]
-    for overlay in overlays:
+    # a tagged file's running header is a pagination artifact, from its page's point of view
+    marked = b"/Artifact <</Type /Pagination>> BDC" if tagged else b""
+    for number, overlay in enumerate(overlays):
+        overlay_reader = _reader(overlay.part, cache)
         if len(numbered) != overlay.page_count:
             raise AssemblyError(f"{overlay.part.name}: one page per numbered page expected")
-    _stamp(writer, numbered, overlays, cache, tagged)
+        forms: dict[int, tuple[str, IndirectObject]] = {}  # a stamp used on many pages: once
+        for index, overlay_index in zip(numbered, overlay.page_indexes, strict=True):
+            if overlay_index not in forms:
+                forms[overlay_index] = (f"/BriefingOverlay{number}p{overlay_index}",
+                                        page_as_form(writer, overlay_reader.pages[overlay_index]))
+            name, form = forms[overlay_index]
+            stamp(writer, writer.pages[index], name, form, marked)
 
     _page_labels(writer, parts, starts, numbers)
     _outline(writer, outline, anchors)
@@ -222,54 +180,6 @@ def assemble(
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
-
-
-def _stamp(writer: PdfWriter, numbered: Sequence[int], overlays: Sequence[Placed],
-           cache: ReaderCache, tagged: bool) -> None:
-    """Draw each overlay's page over its numbered page: the page's own content is wrapped in
-    q ... Q (so its graphics state cannot leak into the overlay) and followed by one `Do` per
-    overlay. Each overlay page becomes one form XObject in this file, however many pages draw
-    it (a recipient's stamp is one form for the whole copy). In a tagged file the `Do` is a
-    pagination artifact, as the overlay's own content already is."""
-    if not overlays:
-        return
-    forms: dict[tuple[int, int], IndirectObject] = {}
-    save = _stream(writer, b"q\n")
-    for position, index in enumerate(numbered):
-        page = writer.pages[index]
-        names: list[str] = []
-        resources = page.get("/Resources")
-        resources = DictionaryObject(resources.get_object() if resources is not None else {})
-        xobjects = resources.get("/XObject")
-        xobjects = DictionaryObject(xobjects.get_object() if xobjects is not None else {})
-        for number, overlay in enumerate(overlays):
-            overlay_index = overlay.page_indexes[position]
-            ref = forms.get((number, overlay_index))
-            if ref is None:
-                form = cache.form(overlay.part, overlay_index).clone(writer)
-                ref = forms[(number, overlay_index)] = writer._add_object(form)
-            name = f"/BriefingOverlay{number + 1}"
-            xobjects[NameObject(name)] = ref
-            names.append(name)
-        resources[NameObject("/XObject")] = xobjects
-        page[NameObject("/Resources")] = resources
-        draw = b"".join(f"q {name} Do Q\n".encode() for name in names)
-        if tagged:
-            draw = b"/Artifact <</Type /Pagination>> BDC\n" + draw + b"EMC\n"
-        contents = page.get("/Contents")
-        existing: list[PdfObject] = []
-        if contents is not None:
-            resolved = contents.get_object()
-            existing = list(resolved) if isinstance(resolved, ArrayObject) else [contents]
-        page[NameObject("/Contents")] = ArrayObject(
-            [save, *existing, _stream(writer, b"Q\n" + draw)])
-
-
-def _stream(writer: PdfWriter, data: bytes) -> IndirectObject:
-    """A compressed content stream (the screen profile leaves compressed content alone)."""
-    stream = DecodedStreamObject()
-    stream.set_data(data)
-    return writer._add_object(stream.flate_encode())
 
 
 def _rewrite_links(writer: PdfWriter, index: int, namespace: str, destination: object) -> None:
@@ -283,22 +193,16 @@ def _rewrite_links(writer: PdfWriter, index: int, namespace: str, destination: o
             continue
         target: str | None = None
         target_namespace = namespace
-        dest = annot.get("/Dest")
-        action = annot.get("/A")
-        if isinstance(dest, (str, bytes)):
-            target = dest.decode() if isinstance(dest, bytes) else str(dest)
-        elif action is not None:
-            action = action.get_object()
-            uri = action.get("/URI")
-            if action.get("/S") == "/URI" and uri is not None and str(uri).startswith(
-                f"{XREF_SCHEME}:"
-            ):
-                target = str(uri)[len(XREF_SCHEME) + 1:]
-                if "/" in target:  # `x-briefing:namespace/anchor`: another document of a pack
-                    target_namespace, target = target.split("/", 1)
-            elif action.get("/S") == "/GoTo" and isinstance(action.get("/D"), (str, bytes)):
-                d = action["/D"]
-                target = d.decode() if isinstance(d, bytes) else str(d)
+        found = link_target(annot)
+        if found is None:
+            continue
+        kind, value = found
+        if kind == "dest" and isinstance(value, (str, bytes)):
+            target = value.decode() if isinstance(value, bytes) else str(value)
+        elif kind == "uri" and str(value).startswith(f"{XREF_SCHEME}:"):
+            target = str(value)[len(XREF_SCHEME) + 1:]
+            if "/" in target:  # `x-briefing:namespace/anchor`: another document of a pack
+                target_namespace, target = target.split("/", 1)
         if target is None:
             continue
         annot[NameObject("/Dest")] = destination(target_namespace, target)  # type: ignore[operator]

@@ -1,4 +1,6 @@
-"""Small pypdf helpers shared by the output profiles (impose, prepress, optimise).
+"""The pypdf helper layer: opening PDF bytes, walking number and name trees, decoding links,
+writing XMP. Every module that reads or writes PDFs (assemble/, finish/) uses these instead of
+its own copy.
 
 The profiles are pure functions from PDF bytes to PDF bytes. They read with `PdfReader`, write
 with `PdfWriter`, and keep what makes the output reproducible: the document information and a
@@ -11,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import Iterator
-from typing import cast
+from typing import Literal, cast
 
 from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.generic import (
@@ -19,6 +21,7 @@ from pypdf.generic import (
     ByteStringObject,
     DecodedStreamObject,
     DictionaryObject,
+    FloatObject,
     IndirectObject,
     NameObject,
     PdfObject,
@@ -29,9 +32,14 @@ MM = 72 / 25.4
 """Points per millimetre."""
 
 
+def open_pdf(pdf: bytes, *, strict: bool = True) -> PdfReader:
+    """A reader over PDF bytes (`strict=False` for files briefing did not write)."""
+    return PdfReader(io.BytesIO(pdf), strict=strict)
+
+
 def read(pdf: bytes) -> PdfReader:
     """A reader over PDF bytes; a PDF without pages is refused, as no profile has work to do."""
-    reader = PdfReader(io.BytesIO(pdf))
+    reader = open_pdf(pdf)
     if len(reader.pages) == 0:
         raise ValueError("the PDF has no pages")
     return reader
@@ -146,8 +154,93 @@ def xobjects(resources: DictionaryObject | None, seen: set[int] | None = None,
 
 
 def page_count(pdf: bytes) -> int:
-    """The /Count of the page tree's root: what a viewer shows, without walking the tree
-    (a pack writes hundreds of copies, and every one is counted)."""
-    reader = PdfReader(io.BytesIO(pdf))
-    count = cast(DictionaryObject, reader.root_object["/Pages"].get_object()).get("/Count")
-    return int(cast(int, count)) if count is not None else len(reader.pages)
+    return len(open_pdf(pdf).pages)
+
+
+#: how deep a tree's /Kids may nest before it is taken for a loop
+MAX_TREE_DEPTH = 32
+
+
+def number_tree(node: PdfObject | None, depth: int = 0) -> dict[int, PdfObject]:
+    """A number tree's entries (/Nums, through /Kids): page labels, structure parent trees."""
+    found: dict[int, PdfObject] = {}
+    resolved = node.get_object() if node is not None else None
+    if not isinstance(resolved, DictionaryObject) or depth > MAX_TREE_DEPTH:
+        return found
+    nums = resolved.get("/Nums")
+    if nums is not None:
+        items = list(cast(ArrayObject, nums.get_object()))
+        for key, value in zip(items[0::2], items[1::2], strict=False):
+            found[int(cast(int, key))] = value
+    for kid in cast(ArrayObject, resolved.get("/Kids", ArrayObject())):
+        found.update(number_tree(kid, depth + 1))
+    return found
+
+
+def name_tree_values(node: object, depth: int = 0) -> Iterator[PdfObject]:
+    """The values of a name tree (/Names, through /Kids): embedded files, destinations."""
+    if node is None or depth > MAX_TREE_DEPTH:
+        return
+    resolved = cast(PdfObject, node).get_object()
+    if not isinstance(resolved, DictionaryObject):
+        return
+    pairs = cast(ArrayObject, resolved.get("/Names", ArrayObject()))
+    for index in range(1, len(pairs), 2):
+        yield pairs[index].get_object()
+    for kid in cast(ArrayObject, resolved.get("/Kids", ArrayObject()) or ArrayObject()):
+        yield from name_tree_values(kid, depth + 1)
+
+
+LinkKind = Literal["uri", "dest"]
+
+
+def link_target(annot: DictionaryObject) -> tuple[LinkKind, object] | None:
+    """What a link annotation points at: ("uri", the URI string object) for a URI action, ("dest",
+    the destination: a name or an explicit array) for /Dest or a GoTo action; None otherwise."""
+    dest = annot.get("/Dest")
+    if dest is not None:
+        return "dest", dest
+    action = annot.get("/A")
+    action = action.get_object() if action is not None else None
+    if not isinstance(action, DictionaryObject):
+        return None
+    if action.get("/S") == "/URI" and action.get("/URI") is not None:
+        return "uri", action["/URI"]
+    if action.get("/S") == "/GoTo" and action.get("/D") is not None:
+        return "dest", action["/D"]
+    return None
+
+
+def metadata_stream(writer: PdfWriter, packet: bytes) -> IndirectObject:
+    """An XMP packet as the catalog's /Metadata stream."""
+    stream = DecodedStreamObject()
+    stream.set_data(packet)
+    stream[NameObject("/Type")] = NameObject("/Metadata")
+    stream[NameObject("/Subtype")] = NameObject("/XML")
+    return writer._add_object(stream)
+
+
+def page_as_form(writer: PdfWriter, page: PageObject) -> IndirectObject:
+    """A page of another file as a Form XObject in `writer`: drawn with one `Do`, it costs a
+    reference, where merging the page would parse and rewrite both content streams."""
+    contents = page.get_contents()
+    data = contents.get_data() if contents is not None else b""
+    box = page.mediabox
+    extra: dict[str, PdfObject] = {
+        "/Type": NameObject("/XObject"),
+        "/Subtype": NameObject("/Form"),
+        "/BBox": ArrayObject(FloatObject(v) for v in (box.left, box.bottom, box.right, box.top)),
+    }
+    resources = page.get("/Resources")
+    if resources is not None:
+        extra["/Resources"] = cast(PdfObject, resources.get_object()).clone(writer)
+    return add_stream(writer, data, extra)
+
+
+def stamp(writer: PdfWriter, page: PageObject, name: str, form: IndirectObject,
+          marked: bytes = b"") -> None:
+    """Draw the Form XObject `form` over the page, as resource `name`; `marked` wraps the
+    drawing in marked content (`/Artifact <<...>> BDC`, for a tagged file's running header)."""
+    resource_dict(page_resources(page), "/XObject")[NameObject(name)] = form
+    draw = b"q " + name.encode() + b" Do Q"
+    append_content(writer, page, marked + b"\n" + draw + b"\nEMC\n" if marked else draw)

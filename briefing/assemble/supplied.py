@@ -11,16 +11,20 @@ output. Anything that cannot be read is a BriefingError naming the file.
 
 from __future__ import annotations
 
+import contextlib
 import io
+import logging
 import math
 import os
 import stat
+import warnings
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from briefing.assemble.pdfio import open_pdf
 from briefing.errors import BriefingError
 from briefing.render.pdf import Anchor, RenderedPart
 from briefing.render.timelimit import TimeLimitExceeded, time_limit
@@ -94,7 +98,7 @@ def clean_pdf(data: bytes, shown: str, what: str) -> CleanPdf:
                                f"{MAX_FILE_BYTES // 1024 // 1024} MB")
     seconds = SECONDS_BASE + SECONDS_PER_MB * len(data) / 1024 / 1024
     try:
-        with time_limit(seconds):
+        with time_limit(seconds), _pypdf_quiet(shown):
             return _clean(data, shown, what)
     except TimeLimitExceeded:
         raise BriefingError.at(shown, None, f"{what} PDF took longer than {seconds:.0f} s to "
@@ -108,12 +112,39 @@ def clean_pdf(data: bytes, shown: str, what: str) -> CleanPdf:
                                f"{what} is not a readable PDF ({detail})") from None
 
 
+_log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def _pypdf_quiet(shown: str) -> Iterator[None]:
+    """pypdf says what it repairs in a broken file ("EOF marker not found") through its own
+    logger and Python warnings, which would reach stderr ahead of briefing's message and
+    without a file name. While a supplied PDF is read they are kept off stderr: the problem
+    that matters is briefing's error, and `-v` shows what pypdf said, naming the file."""
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            _log.info("%s: pypdf: %s", shown, record.getMessage())
+
+    logger = logging.getLogger("pypdf")
+    handler, propagate = Collect(), logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+
+
 def _clean(data: bytes, shown: str, what: str) -> CleanPdf:
-    from pypdf import PdfReader, PdfWriter
+    from pypdf import PdfWriter
 
     if not data.lstrip()[:5].startswith(b"%PDF-") and b"%PDF-" not in data[:1024]:
         raise BriefingError.at(shown, None, f"{what} is not a PDF file (no %PDF- header)")
-    reader = PdfReader(io.BytesIO(data), strict=False)
+    reader = open_pdf(data, strict=False)
     if reader.is_encrypted and not reader.decrypt(""):
         raise BriefingError.at(shown, None, f"{what} PDF is protected by a password; save "
                                f"it without one (a permissions-only password is fine)")
@@ -139,7 +170,7 @@ def _clean(data: bytes, shown: str, what: str) -> CleanPdf:
     buffer = io.BytesIO()
     clean.write(buffer)
     pdf = buffer.getvalue()
-    if len(PdfReader(io.BytesIO(pdf)).pages) != count:
+    if len(open_pdf(pdf).pages) != count:
         raise BriefingError.at(shown, None, f"{what} PDF lost pages when cleaned")
     return CleanPdf(pdf, tuple(sizes))
 

@@ -30,7 +30,7 @@ wraps their content as pagination artifacts first.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import cast
 from xml.sax.saxutils import escape
@@ -52,6 +52,8 @@ from pypdf.generic import (
     TextStringObject,
 )
 
+from briefing.assemble.pdfio import metadata_stream, number_tree, open_pdf
+
 #: keys of a structure element copied as they are (values are plain data)
 _PLAIN_KEYS = ("/S", "/T", "/Lang", "/Alt", "/E", "/ActualText", "/C", "/R", "/A")
 #: deeper than this, a structure tree is not one WeasyPrint wrote: stop there
@@ -67,7 +69,7 @@ def mark_as_artifact(pdf: bytes) -> bytes:
     headers and footers), so when it is stamped onto tagged pages a screen reader skips it."""
     import io
 
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    writer = PdfWriter(clone_from=open_pdf(pdf))
     for page in writer.pages:
         _wrap(writer, page, b"/Artifact <</Type /Pagination>> BDC\n", b"\nEMC\n")
     buffer = io.BytesIO()
@@ -397,7 +399,7 @@ class _TaggedPart:
     def _parent_tree(self, root: DictionaryObject) -> None:
         """Entries for this part's pages and annotations; marked content the tree does not
         claim becomes an artifact; link annotations get their text as /Contents."""
-        source_tree = _number_tree(root.get("/ParentTree"))
+        source_tree = number_tree(root.get("/ParentTree"))
         for merged, source, index in self.pages:
             assert merged.indirect_reference is not None
             claimed = self.claimed.get(merged.indirect_reference.idnum, {})
@@ -466,22 +468,6 @@ def _plain(value: PdfObject, writer: PdfWriter, depth: int = 0) -> PdfObject:
     return cast(PdfObject, resolved).clone(writer)
 
 
-def _number_tree(node: PdfObject | None, depth: int = 0) -> dict[int, PdfObject]:
-    """A number tree's entries (its /Nums, through /Kids)."""
-    found: dict[int, PdfObject] = {}
-    resolved = node.get_object() if node is not None else None
-    if not isinstance(resolved, DictionaryObject) or depth > 32:
-        return found
-    nums = resolved.get("/Nums")
-    if nums is not None:
-        items = list(cast(ArrayObject, nums.get_object()))
-        for key, value in zip(items[0::2], items[1::2], strict=False):
-            found[int(cast(int, key))] = value
-    for kid in cast(Iterable[PdfObject], resolved.get("/Kids", ArrayObject())):
-        found.update(_number_tree(kid, depth + 1))
-    return found
-
-
 def _artifacts(writer: PdfWriter, page: PageObject, mcids: set[int]) -> None:
     """Marked content with these MCIDs becomes /Artifact (no element claims it)."""
     content = ContentStream(page.get_contents(), writer)
@@ -514,8 +500,4 @@ def ua_metadata(writer: PdfWriter, title: str, lang: str) -> IndirectObject:
 </rdf:RDF>
 </x:xmpmeta>
 <?xpacket end="w"?>""".encode()
-    stream = DecodedStreamObject()
-    stream.set_data(xmp)
-    stream[NameObject("/Type")] = NameObject("/Metadata")
-    stream[NameObject("/Subtype")] = NameObject("/XML")
-    return writer._add_object(stream)
+    return metadata_stream(writer, xmp)

@@ -13,21 +13,29 @@ if TYPE_CHECKING:
     from briefing.finish.pdfa import Source
 
 
+def optimise_parts(parts: Sequence[bytes], options: BuildOptions) -> dict[bytes, bytes]:
+    """For many copies made of the same parts (a pack's recipients): the screen and e-mail
+    profiles' image work done once per part, by content, instead of once per copy; then
+    `finish(..., optimised=True)`. Other profiles work on the whole file: nothing to do."""
+    if options.profile not in ("screen", "email"):
+        return {}
+    from briefing.finish.optimise import optimise_for_screen
+
+    return {pdf: optimise_for_screen(pdf) for pdf in dict.fromkeys(parts)}
+
+
 def finish(pdf: bytes, options: BuildOptions, shown: str, starts: Sequence[int],
-           sources: Sequence[Source] = (), plain: bool = False,
-           pages: int | None = None) -> tuple[bytes, int]:
+           sources: Sequence[Source] = (), optimised: bool = False) -> tuple[bytes, int]:
     """The profile's last step on a merged PDF, and the page count of the result;
     `starts` are the pages that begin a document (for duplex printing). With `pdf_a`,
-    the result is then made PDF/A-3b carrying `sources`. `plain`: nothing in it for the
-    screen profile to optimise (known from its parts); `pages`: the page count of `pdf`, when
-    known, so a file the profile returns as it is is not read again to count them."""
+    the result is then made PDF/A-3b carrying `sources`."""
+    knobs = ProfileOptions(budget=options.email_budget, handout_pages=options.handout)
     out = apply_profile(pdf, options.profile, shown=shown, paper=options.paper,
-                        options=ProfileOptions(budget=options.email_budget), starts=starts,
-                        plain=plain)
+                        options=knobs, starts=starts, optimised=optimised)
     if options.pdf_a:
         from briefing.finish.pdfa import archival, over_budget
 
         out = archival(out, sources=sources, shown=shown)
         if options.profile == "email":
             over_budget(out, options.email_budget, shown)
-    return out, pages if out is pdf and pages is not None else page_count(out)
+    return out, page_count(out)

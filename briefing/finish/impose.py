@@ -36,7 +36,14 @@ from pypdf.generic import (
     RectangleObject,
 )
 
-from briefing.assemble.pdfio import MM, append_content, copy_document_info, read, to_bytes
+from briefing.assemble.pdfio import (
+    MM,
+    append_content,
+    copy_document_info,
+    link_target,
+    read,
+    to_bytes,
+)
 from briefing.render.html import PAPERS, Paper
 
 A4 = PAPERS["a4"]
@@ -286,18 +293,14 @@ def _carry_links(reader: PdfReader, writer: PdfWriter,
                     max(c[0] for c in corners), max(c[1] for c in corners))),
                 NameObject("/Border"): ArrayObject([NumberObject(0)] * 3),
             })
-            action = annot.get("/A")
-            action = action.get_object() if action is not None else None
-            if isinstance(action, DictionaryObject) and action.get("/S") == "/URI":
+            target = link_target(annot)
+            if target is not None and target[0] == "uri":
                 link[NameObject("/A")] = DictionaryObject({
                     NameObject("/S"): NameObject("/URI"),
-                    NameObject("/URI"): action["/URI"].clone(writer),
+                    NameObject("/URI"): cast(PdfObject, target[1]).clone(writer),
                 })
             else:
-                dest = annot.get("/Dest")
-                if dest is None and isinstance(action, DictionaryObject) \
-                        and action.get("/S") == "/GoTo":
-                    dest = action.get("/D")
+                dest = cast(PdfObject, target[1]) if target is not None else None
                 found = _resolve(reader, dest, pages)
                 landed = _target(reader, placements, *found) if found else None
                 if landed is None:

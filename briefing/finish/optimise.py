@@ -147,14 +147,6 @@ def _walk(content: ContentStream, resources: DictionaryObject | None, ctm: Matri
                       _multiply(matrix, ctm), (*path, name), page, uses, pdf, depth + 1)
 
 
-def nothing_to_optimise(reader: PdfReader) -> bool:
-    """No image drawn and every page's content compressed: the screen profile would return
-    the file as it is. A pack checks its parts once, so its copies need not be read again."""
-    return not image_uses(reader) and not any(
-        "/Filter" not in cast(StreamObject, c.get_object())
-        for page in reader.pages for c in _contents(page))
-
-
 def optimise_for_screen(pdf: bytes, dpi: int = 150, jpeg_quality: int = 80) -> bytes:
     """Downsample images drawn at more than `dpi` (by more than THRESHOLD times) to `dpi`,
     recompress them (JPEG at `jpeg_quality` for photographs, lossless for flat-colour art,
@@ -162,7 +154,10 @@ def optimise_for_screen(pdf: bytes, dpi: int = 150, jpeg_quality: int = 80) -> b
     An image that cannot be made smaller is left as it was, and a file with nothing to do
     (no images, content already compressed: what assemble writes) is returned as it is."""
     reader = read(pdf)
-    if nothing_to_optimise(reader):
+    if not image_uses(reader) and not any(
+        "/Filter" not in cast(StreamObject, c.get_object())
+        for page in reader.pages for c in _contents(page)
+    ):
         return pdf
     writer = PdfWriter(clone_from=reader)
     for idnum, use in sorted(image_uses(writer).items()):

@@ -118,10 +118,12 @@ def pack_sources(pack: Pack, project: Path) -> tuple[Source, ...]:
 
 def archival(pdf: bytes, *, sources: Sequence[Source], shown: str) -> bytes:
     """The PDF/A-3b form of a finished PDF, carrying `sources`; `shown` names it in errors."""
-    from pypdf import PdfReader, PdfWriter
+    from pypdf import PdfWriter
     from pypdf.generic import ArrayObject, ByteStringObject, NameObject
 
-    reader = PdfReader(io.BytesIO(pdf))
+    from briefing.assemble.pdfio import metadata_stream, open_pdf
+
+    reader = open_pdf(pdf)
     writer = PdfWriter(clone_from=reader)
     writer.pdf_header = b"%PDF-1.7"  # PDF/A-3 is ISO 32000-1, PDF 1.7
     original = reader.trailer.get("/ID")
@@ -143,8 +145,9 @@ def archival(pdf: bytes, *, sources: Sequence[Source], shown: str) -> bytes:
     ua_part = _pdfua_part(root)
     root[NameObject("/OutputIntents")] = ArrayObject([_output_intent(writer)])
     _embed(writer, sources, info.get("/ModDate", NO_DATE))
-    root[NameObject("/Metadata")] = writer._add_object(_metadata_stream(
-        _xmp(info, identifier, lang=_text(root.get("/Lang")), ua_part=ua_part)))
+    # uncompressed, as PDF/A-1 required and readers of archives still expect
+    root[NameObject("/Metadata")] = metadata_stream(
+        writer, _xmp(info, identifier, lang=_text(root.get("/Lang")), ua_part=ua_part))
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
@@ -487,24 +490,14 @@ _UA_EXTENSION = """
   </rdf:Description>"""
 
 
-def _metadata_stream(packet: bytes) -> PdfObject:
-    """Uncompressed, as PDF/A-1 required and readers of archives still expect."""
-    from pypdf.generic import DecodedStreamObject, NameObject
-
-    stream = DecodedStreamObject()
-    stream.set_data(packet)
-    stream[NameObject("/Type")] = NameObject("/Metadata")
-    stream[NameObject("/Subtype")] = NameObject("/XML")
-    return stream
-
-
 # --- getting the sources back ---------------------------------------------------------------
 
 def embedded_sources(pdf: bytes, shown: str) -> list[Source]:
     """The files a `--pdf-a` build embedded as its source (/AFRelationship /Source)."""
-    from pypdf import PdfReader
     from pypdf.errors import PdfReadError
     from pypdf.generic import DictionaryObject, StreamObject
+
+    from briefing.assemble.pdfio import name_tree_values, open_pdf
 
     if not pdf.lstrip()[:5] == b"%PDF-":
         raise BriefingError.at(shown, None, "is not a PDF")
@@ -512,14 +505,14 @@ def embedded_sources(pdf: bytes, shown: str) -> list[Source]:
     level = quiet.level
     quiet.setLevel(logging.ERROR)  # a broken file is one clean message, not pypdf's chatter
     try:
-        reader = PdfReader(io.BytesIO(pdf), strict=False)
+        reader = open_pdf(pdf, strict=False)
         if reader.is_encrypted:
             raise BriefingError.at(shown, None, "is encrypted; archival PDFs never are")
         root = cast(DictionaryObject, reader.trailer["/Root"].get_object())
         names = root.get("/Names")
         names = names.get_object() if names is not None else None
-        specs = list(_name_tree(names.get("/EmbeddedFiles")
-                                if isinstance(names, DictionaryObject) else None))
+        specs: list[object] = list(name_tree_values(
+            names.get("/EmbeddedFiles") if isinstance(names, DictionaryObject) else None))
         for ref in root.get("/AF", []) or []:
             specs.append(ref.get_object())
         sources: list[Source] = []
@@ -549,22 +542,6 @@ def embedded_sources(pdf: bytes, shown: str) -> list[Source]:
     if not sources:
         raise BriefingError.at(shown, None, "has no embedded sources (build with --pdf-a)")
     return sources
-
-
-def _name_tree(node: object, depth: int = 0) -> Iterator[object]:
-    """The values of a name tree, through its /Kids (with a depth limit against loops)."""
-    from pypdf.generic import DictionaryObject
-
-    if node is None or depth > 32:
-        return
-    node = cast("PdfObject", node).get_object()
-    if not isinstance(node, DictionaryObject):
-        return
-    pairs = node.get("/Names", [])
-    for index in range(1, len(pairs), 2):
-        yield pairs[index].get_object()
-    for kid in node.get("/Kids", []) or []:
-        yield from _name_tree(kid, depth + 1)
 
 
 def safe_relative(name: str) -> PurePosixPath:

@@ -33,6 +33,7 @@ from pypdf.generic import (
 from briefing.assemble.pdfio import (
     MM,
     append_content,
+    number_tree,
     page_resources,
     read,
     resource_dict,
@@ -158,25 +159,9 @@ def pad_for_duplex(pdf: bytes, starts: Sequence[int]) -> bytes:
 def _label_ranges(reader: PdfReader) -> list[tuple[int, DictionaryObject]]:
     """The page label ranges of a PDF (first page index, label dictionary); a PDF without
     labels counts 1, 2, 3, …"""
-    found: list[tuple[int, DictionaryObject]] = []
-
-    def walk(ref: PdfObject, depth: int = 0) -> None:
-        node = ref.get_object()
-        if not isinstance(node, DictionaryObject) or depth > 32:
-            return
-        nums = node.get("/Nums")
-        if nums is not None:
-            items = list(cast(ArrayObject, nums.get_object()))
-            for key, value in zip(items[0::2], items[1::2], strict=False):
-                spec = value.get_object()
-                if isinstance(spec, DictionaryObject):
-                    found.append((int(cast(int, key)), spec))
-        for kid in cast(ArrayObject, node.get("/Kids", ArrayObject())):
-            walk(kid, depth + 1)
-
-    labels = reader.root_object.get("/PageLabels")
-    if labels is not None:
-        walk(labels)
+    found = [(index, cast(DictionaryObject, spec.get_object())) for index, spec in
+             number_tree(reader.root_object.get("/PageLabels")).items()
+             if isinstance(spec.get_object(), DictionaryObject)]
     found.sort(key=lambda pair: pair[0])
     if not found or found[0][0] != 0:
         found.insert(0, (0, DictionaryObject({NameObject("/S"): NameObject("/D")})))

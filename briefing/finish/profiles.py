@@ -17,9 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from briefing.errors import BriefingError
-from briefing.finish.impose import booklet, n_up
 from briefing.finish.optimise import budget_message, optimise_for_screen, size_report
-from briefing.finish.prepress import pad_for_duplex, print_marks
 from briefing.options import EMAIL_BUDGET, check_profile
 from briefing.render.html import PAPERS
 
@@ -39,22 +37,26 @@ class ProfileOptions:
 
 def apply_profile(pdf: bytes, profile: str, *, shown: str, paper: str = "a4",
                   options: ProfileOptions | None = None,
-                  starts: Sequence[int] | None = None, plain: bool = False) -> bytes:
+                  starts: Sequence[int] | None = None, optimised: bool = False) -> bytes:
     """Turn a built PDF into what `profile` asks for. `shown` names the output in errors
-    (the e-mail budget's message). `plain`: the caller knows the PDF has nothing for the
-    screen profile to do (see optimise.nothing_to_optimise), so it is not read again."""
+    (the e-mail budget's message). `optimised`: its images were already optimised for the
+    screen, part by part (`optimise_parts`), so only the budget is left to check."""
     check_profile(profile)
     options = options or ProfileOptions()
     if profile in ("screen", "email"):
-        out = pdf if plain else optimise_for_screen(pdf, dpi=options.dpi,
-                                                    jpeg_quality=options.jpeg_quality)
+        out = pdf if optimised else optimise_for_screen(pdf, dpi=options.dpi,
+                                                        jpeg_quality=options.jpeg_quality)
         if profile == "email" and len(out) > options.budget:
             raise BriefingError.at(shown, None, budget_message(
                 None, len(out), options.budget, size_report(out)))
         return out
-    if profile == "print":
+    if profile == "print":  # each profile imports only what it uses
+        from briefing.finish.prepress import pad_for_duplex, print_marks
+
         return print_marks(pad_for_duplex(pdf, list(starts or options.starts)),
                            bleed_mm=options.bleed_mm)
+    from briefing.finish.impose import booklet, n_up
+
     if profile == "booklet":
         return booklet(pdf, PAPERS["a4"])
     return n_up(pdf, options.handout_pages, PAPERS.get(paper, PAPERS["a4"]))

@@ -24,6 +24,7 @@ from briefing.jobs.pack import PackCopy, manifest_file, write_manifest
 from briefing.jobs.pipeline import (
     LAYOUT_STAGES,
     WRITE_STAGES,
+    Prepared,
     Rendered,
     Request,
     Written,
@@ -45,10 +46,12 @@ class Job:
     #: a chunk: some recipients of a pack laid out by an earlier job
     recipients: tuple[int, ...] | None = None
     rendered: Rendered | None = None
+    #: `-o/--output`: the PDF of this one document (output.chosen_paths)
+    output: Path | None = None
 
     @property
     def request(self) -> Request:
-        return Request(self.path, self.project, self.out_dir, self.options)
+        return Request(self.path, self.project, self.out_dir, self.options, self.output)
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,9 @@ def run_job(job: Job) -> JobResult:
             rendered: Rendered = run_stages(job.request, LAYOUT_STAGES)
             shared = rendered.shared
             if shared is not None and job.split > 1 and len(shared.pack.recipients) > 1:
-                chunks = tuple(replace(job, rendered=rendered, recipients=chunk)
+                # the chunks only write: they get the laid-out pack, not its composed sources
+                light = replace(rendered, prepared=Prepared(rendered.request))
+                chunks = tuple(replace(job, rendered=light, recipients=chunk)
                                for chunk in _chunks(len(shared.pack.recipients), job.split))
                 return JobResult(job, seconds=time.perf_counter() - started, chunks=chunks)
             written = run_stages(rendered, WRITE_STAGES)
@@ -100,10 +105,11 @@ def run_job(job: Job) -> JobResult:
 
 
 def plan(paths: Sequence[Path], *, project: Path, out_dir: Path, options: BuildOptions,
-         workers: int) -> tuple[list[Job], list[JobResult]]:
+         workers: int, output: Path | None = None) -> tuple[list[Job], list[JobResult]]:
     """One job per path; nothing is read or laid out here. A pack with many recipients is
-    split into `workers` chunks once it is laid out (see `run`)."""
-    jobs = [Job(path, project, out_dir, options, split=max(workers, 1)) for path in paths]
+    split into `workers` chunks once it is laid out (see `run`). `output`: -o/--output."""
+    jobs = [Job(path, project, out_dir, options, split=max(workers, 1), output=output)
+            for path in paths]
     return jobs, []
 
 

@@ -31,9 +31,7 @@ from briefing.assemble.merge import (
 )
 from briefing.assemble.supplied import supplied_pdf
 from briefing.errors import BriefingError, Problem, shown_path
-from briefing.finish import finish
-from briefing.finish.optimise import nothing_to_optimise
-from briefing.finish.pdfa import pack_sources
+from briefing.finish import finish, optimise_parts
 from briefing.jobs.parts import (
     Renderer,
     check_outline_anchors,
@@ -314,20 +312,30 @@ def write_copies(shared: SharedPack, *, project: Path, out_dir: Path, options: B
     pack = shared.pack
     everyone: list[Recipient | None] = list(pack.recipients) or [None]
     chosen = list(indexes) if indexes is not None else list(range(len(everyone)))
+    # the shared parts' images optimised once for every copy (by content), not per copy
+    optimised = optimise_parts(
+        [p.part.pdf for p in (*shared.parts, *(shared.covers[i] for i in chosen))], options)
+    if optimised:
+        shared = replace(
+            shared, parts=tuple(_optimised(p, optimised) for p in shared.parts),
+            covers=tuple(_optimised(p, optimised) for p in shared.covers))
     targets = copy_files(pack, out_dir)
-    cache = ReaderCache()
+    cache: ReaderCache = {}
     copies: list[PackCopy] = []
     outline = (OutlineEntry("Cover", "cover", "cover-0"), *shared.outline)
-    sources = pack_sources(pack, project) if options.pdf_a else ()
-    plain = _nothing_to_optimise(shared, cache, options)
-    shared_pages = sum(placed.page_count for placed in shared.parts)
+    if options.pdf_a:
+        from briefing.finish.pdfa import pack_sources
+
+        sources = pack_sources(pack, project)
+    else:
+        sources = ()
     for index in chosen:
         recipient, cover = everyone[index], shared.covers[index]
         pdf = assemble([cover, *shared.parts], outline, copy_metadata(pack, recipient),
                        shared.overlays[index], cache)
         pdf, pages = finish(pdf, options, shown_path(targets[index]),
-                            starts=item_starts(cover, shared), sources=sources, plain=plain,
-                            pages=cover.page_count + shared_pages)
+                            starts=item_starts(cover, shared), sources=sources,
+                            optimised=bool(optimised))
         write_atomic(targets[index], pdf)
         copies.append(PackCopy(recipient, targets[index], pages, len(pdf)))
     if pack.recipients and indexes is None:
@@ -335,16 +343,9 @@ def write_copies(shared: SharedPack, *, project: Path, out_dir: Path, options: B
     return copies
 
 
-def _nothing_to_optimise(shared: SharedPack, cache: ReaderCache, options: BuildOptions) -> bool:
-    """Whether the screen profile would return every copy as it is: no part draws an image
-    and all their content is compressed (what assemble adds is compressed too, except the
-    marks a tagged file's structure adds). Found once from the parts, instead of reading
-    each copy again."""
-    if options.pdf_ua or options.profile not in ("screen", "email"):
-        return False
-    every = (*shared.covers, *shared.parts, *(o for own in shared.overlays for o in own))
-    distinct = {cache.key(placed.part): placed.part for placed in every}
-    return all(nothing_to_optimise(cache.reader(part)) for part in distinct.values())
+def _optimised(placed: Placed, optimised: dict[bytes, bytes]) -> Placed:
+    found = optimised.get(placed.part.pdf)
+    return replace(placed, part=replace(placed.part, pdf=found)) if found else placed
 
 
 def copy_metadata(pack: Pack, recipient: Recipient | None) -> Metadata:

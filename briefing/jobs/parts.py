@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -79,6 +79,10 @@ def folio_pages(sizes: Sequence[tuple[float, float]], numbers: Sequence[int | No
             if number is not None]
 
 
+#: rendered parts by a digest of what they were rendered from (see Renderer.part)
+PartCache = MutableMapping[str, RenderedPart]
+
+
 @dataclass
 class Renderer:
     """Renders parts for one job and keeps every part's warnings: a pack's documents and a
@@ -89,14 +93,26 @@ class Renderer:
     theme: Theme
     tagged: bool = False
     logged: list[tuple[Document | None, str, Problem]] = field(default_factory=list)
+    #: with a cache (the preview's), a part whose HTML (which inlines every stylesheet) and
+    #: settings are unchanged is not laid out again. The HTML only names images: whoever
+    #: keeps the cache empties it when an image changes.
+    cache: PartCache | None = None
 
     def part(self, html: str, name: str, *, base: Path, shown: str,
              document: Document | None = None, running: bool = False) -> RenderedPart:
         """`running`: a header and footer overlay, an artifact in a tagged file."""
-        part = render_pdf(html, name=name, base=base, project=self.project, shown=shown,
-                          tagged=self.tagged and not running)
-        if self.tagged and running:
-            part = replace(part, pdf=mark_as_artifact(part.pdf))
+        key = hashlib.sha256("\0".join(
+            [html, name, str(base), shown, str(self.tagged), str(running)]).encode()).hexdigest()
+        cached = self.cache.get(key) if self.cache is not None else None
+        if cached is not None:
+            part = cached
+        else:
+            part = render_pdf(html, name=name, base=base, project=self.project, shown=shown,
+                              tagged=self.tagged and not running)
+            if self.tagged and running:
+                part = replace(part, pdf=mark_as_artifact(part.pdf))
+            if self.cache is not None:
+                self.cache[key] = part
         self.logged.extend((document, shown, w) for w in part.warnings)
         return part
 

@@ -22,13 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from briefing.errors import Problem, shown_path
+from briefing.errors import BriefingError, Problem, shown_path
 from briefing.jobs.document import Merged, lay_out_document
 from briefing.jobs.outputs import Output, fail_if_strict
 from briefing.jobs.pack import PackCopy, SharedPack, lay_out_pack, write_copies
-from briefing.jobs.parts import Renderer, paper_for
+from briefing.jobs.parts import PartCache, Renderer, paper_for
 from briefing.options import BuildOptions
-from briefing.output import safe_name, write_atomic
+from briefing.output import chosen_paths, safe_name, write_atomic
 from briefing.source.load import Loaded, load
 from briefing.source.markdown import Composed
 from briefing.source.pack import Pack, is_pack, validate_pack
@@ -45,6 +45,9 @@ class Request:
     project: Path
     out_dir: Path
     options: BuildOptions = field(default_factory=BuildOptions)
+    #: `-o/--output`: the PDF of this one document instead of `out_dir`/its name
+    #: (output.chosen_paths); a pack refuses it
+    output: Path | None = None
 
     @property
     def shown(self) -> str:
@@ -95,8 +98,12 @@ def compose(source: Source) -> Prepared:
     project, pdf_ua = request.project, request.options.pdf_ua
     loaded = source.loaded
     if not is_pack(loaded):
-        composed = prepare_loaded(loaded, project, request.shown, pdf_ua=pdf_ua)
+        composed = prepare_loaded(loaded, project, request.shown, pdf_ua=pdf_ua,
+                                  notes=request.options.notes)
         return Prepared(request, document=composed, warnings=composed.warnings)
+    if request.output is not None:
+        raise BriefingError.at(request.shown, None, "a pack cannot be given -o/--output: its "
+                               "PDFs are named after the pack and each recipient; use --out DIR")
     pack = validate_pack(loaded, project, request.shown)
     items = {}
     for index, item in enumerate(pack.items):
@@ -113,13 +120,15 @@ def strict(stage: Any) -> Any:
     return stage
 
 
-def render(prepared: Prepared) -> Rendered:
+def render(prepared: Prepared, part_cache: PartCache | None = None) -> Rendered:
+    """`part_cache`: parts rendered before, by what they were rendered from, kept between
+    builds by the preview (see Renderer)."""
     from briefing.render.theme import theme_for
 
     request = prepared.request
     sheet = paper_for(request.options, request.shown)
     renderer = Renderer(request.project, theme_for(request.project),
-                        tagged=request.options.pdf_ua)
+                        tagged=request.options.pdf_ua, cache=part_cache)
     if prepared.document is not None:
         merged = lay_out_document(prepared.document, renderer, sheet)
         return Rendered(request, prepared, merged=merged,
@@ -161,8 +170,11 @@ def _write_document(rendered: Rendered, merged: Merged) -> Written:
     assert composed is not None
     started = time.perf_counter()
     html = page_html(composed, theme_for(request.project)).encode("utf-8")
-    name = safe_name(composed.document.name)
-    pdf_path, html_path = request.out_dir / f"{name}.pdf", request.out_dir / f"{name}.html"
+    if request.output is not None:
+        pdf_path, html_path = chosen_paths(request.output)
+    else:
+        name = safe_name(composed.document.name)
+        pdf_path, html_path = request.out_dir / f"{name}.pdf", request.out_dir / f"{name}.html"
     sources = document_sources(composed.document, request.project) if options.pdf_a else ()
     pdf, pages = finish(merged.pdf, options, shown_path(pdf_path), starts=merged.starts,
                         sources=sources)

@@ -7,16 +7,21 @@ inside one part, and in the web page, links are plain `#fragment` links.
 
 from __future__ import annotations
 
+import base64
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from html import unescape
 from pathlib import Path
 from types import TracebackType
+from urllib.parse import unquote
 
 import jinja2
 from markupsafe import Markup
 
 from briefing.errors import BriefingError, Problem, shown_path
+from briefing.render.fetcher import Refused, read_project_file
 from briefing.render.theme import Theme
 from briefing.source.khmer import segment_html
 from briefing.source.markdown import XREF_SCHEME, Composed, Linker
@@ -87,6 +92,7 @@ _PART_STYLES = {
 def stylesheets(theme: Theme, part: str, extra: str = "") -> Markup:
     sheets = [theme.stylesheet(name) for name in _PART_STYLES[part]]
     sheets.append(theme.stylesheet("custom.css", optional=True))
+    sheets.append(theme.brand.css())  # briefing.toml's [brand], over the theme's defaults
     # Stylesheets are theme files (trusted), never content.
     return Markup("\n".join([*sheets, extra]))
 
@@ -138,7 +144,7 @@ def _shown(filename: str) -> str:
 def render_theme_template(theme: Theme, template: str, **context: object) -> str:
     """One of the theme's templates rendered; its mistakes named at their line."""
     with template_errors(template):
-        return theme.environment().get_template(template).render(**context)
+        return theme.environment().get_template(template).render(brand=theme.brand, **context)
 
 
 def render_template(
@@ -181,9 +187,37 @@ def notes_html(composed: Composed, theme: Theme, paper: Paper) -> str:
 
 
 def page_html(composed: Composed, theme: Theme) -> str:
-    """One self-contained web page (styles inlined), for the web or an e-mail body."""
-    return render_template(theme, "page.html.j2", composed, page_linker,
+    """One self-contained web page, for the web or an e-mail body: styles inlined, and images
+    too (as `data:` URLs), so it works when mailed or moved away from the project."""
+    html = render_template(theme, "page.html.j2", composed, page_linker,
                            css=stylesheets(theme, "page"))
+    document = composed.document
+    return inline_images(html, document.path.parent, document.project or document.path.parent)
+
+
+_IMG_SRC = re.compile(r'(<img\b[^>]*?\ssrc=")([^"]*)(")', re.IGNORECASE)
+_MEDIA_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+                ".gif": "image/gif", ".svg": "image/svg+xml", ".webp": "image/webp"}
+
+
+def inline_images(html: str, base: Path, project: Path) -> str:
+    """Every `<img src>` naming a file in the project becomes a `data:` URL. The files are
+    read like the PDF reads them (render/fetcher.py: inside the project, regular files only);
+    one that cannot be read is left as it was (check has reported it already)."""
+
+    def inline(match: re.Match[str]) -> str:
+        src = unescape(match.group(2))
+        kind = _MEDIA_TYPES.get(Path(src.split("?", 1)[0]).suffix.lower())
+        if kind is None or ":" in src.split("/", 1)[0]:
+            return match.group(0)
+        try:
+            data = read_project_file(base / unquote(src), project)
+        except (OSError, Refused):
+            return match.group(0)
+        url = f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
+        return f"{match.group(1)}{url}{match.group(3)}"
+
+    return _IMG_SRC.sub(inline, html)
 
 
 def folio_html(pages: Sequence[FolioPage], theme: Theme, lang: str) -> str:

@@ -7,6 +7,7 @@ across separately rendered parts and build the outline of the merged file.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -95,6 +96,30 @@ def _collect_weasyprint_warnings() -> Iterator[_Collector]:
         logger.removeHandler(collector)
 
 
+class _FontConfigurations(threading.local):
+    by_project: dict[Path, Any]
+
+    def __init__(self) -> None:
+        self.by_project = {}
+
+
+_FONTS = _FontConfigurations()
+
+
+def font_configuration(project: Path) -> Any:
+    """One WeasyPrint FontConfiguration per project and thread, kept for the process: its
+    Pango font map and caches are what makes a second part (and a rebuild) cheap. Per
+    project, so one project's @font-face fonts never reach another's; per thread, as Pango's
+    objects are not shared between threads."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    key = project.resolve()
+    found = _FONTS.by_project.get(key)
+    if found is None:
+        found = _FONTS.by_project[key] = FontConfiguration()
+    return found
+
+
 def render_pdf(html: str, *, name: str, base: Path, project: Path, shown: str,
                tagged: bool = False) -> RenderedPart:
     """Lay out and write one part; WeasyPrint is imported here so `check` never pays for it.
@@ -115,7 +140,7 @@ def render_pdf(html: str, *, name: str, base: Path, project: Path, shown: str,
             source = weasyprint.HTML(
                 string=html, base_url=base.resolve().as_uri() + "/", url_fetcher=fetcher
             )
-            document = source.render()
+            document = source.render(font_config=font_configuration(project))
             _neutralise(document)
             pdf = document.write_pdf(pdf_tags=tagged, attachments=None)
     except TimeLimitExceeded:

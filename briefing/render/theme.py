@@ -6,13 +6,15 @@ A project overrides one template or one stylesheet by putting a file of the same
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 import jinja2
 
 from briefing.errors import BriefingError
+from briefing.source.project import Brand, load_project
 
 
 def builtin_theme() -> Path:
@@ -28,6 +30,10 @@ def builtin_theme() -> Path:
 class Theme:
     template_dirs: tuple[Path, ...]
     style_dirs: tuple[Path, ...]
+    #: the project file's brand kit: CSS custom properties, and `brand` in every template
+    brand: Brand = field(default_factory=Brand)
+    #: the project file's `[strings]`: language -> template word -> wording
+    strings: Mapping[str, Mapping[str, str]] = field(default_factory=dict, hash=False)
 
     def stylesheet(self, name: str, *, optional: bool = False) -> str:
         for folder in self.style_dirs:
@@ -48,7 +54,8 @@ class Theme:
 
 
 def theme_for(project: Path) -> Theme:
-    """The project's own folders first, then the built-in theme."""
+    """The project's own folders first, then the built-in theme; the brand kit and strings of
+    the project file (briefing.toml) on top."""
     builtin = builtin_theme()
 
     def search(kind: str) -> tuple[Path, ...]:
@@ -59,7 +66,9 @@ def theme_for(project: Path) -> Theme:
                 unique.append(folder)
         return tuple(unique)
 
-    return Theme(template_dirs=search("templates"), style_dirs=search("styles"))
+    settings = load_project(project)
+    return Theme(template_dirs=search("templates"), style_dirs=search("styles"),
+                 brand=settings.brand, strings=settings.strings)
 
 
 @cache
@@ -72,3 +81,4 @@ def _environment(dirs: tuple[Path, ...]) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+

@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from briefing.errors import BriefingError, Problem, printable
+from briefing.source.invisible import invisible_warnings
 
 #: Node visits allowed when expanding a file; ordinary anchor reuse stays far below this, an
 #: alias "bomb" (each level doubling the last) reaches it after a few levels, fast.
@@ -32,6 +33,9 @@ _BIDI_CONTROLS = frozenset({
 #: counts as new lines, so every later line number would be off); the two non-characters
 _CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff]")
 _BIDI_RE = re.compile("[" + "".join(sorted(_BIDI_CONTROLS)) + "]")
+#: UTF-16 halves: no text can hold them, but a YAML escape (`"\uD800"`) makes one, and
+#: WeasyPrint fails on it far away from the file; a JSON-style pair stays two halves in YAML
+_SURROGATE_RE = re.compile("([\ud800-\udbff][\udc00-\udfff])|[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -78,7 +82,9 @@ def load(path: Path, display_path: str | None = None) -> Loaded:
         raise BriefingError.at(shown, None, f"cannot read file: {exc.strerror}") from None
     text, warnings = decode(raw, shown)
     root, more = parse_with_warnings(text, shown)
-    return Loaded(path=path, root=root, source=raw, warnings=(*warnings, *more))
+    # A character typed inside double quotes is seen both in its line and in its scalar.
+    unique = tuple(dict.fromkeys((*warnings, *more)))
+    return Loaded(path=path, root=root, source=raw, warnings=unique)
 
 
 def _looks_utf16(raw: bytes) -> bool:
@@ -112,6 +118,7 @@ def decode(raw: bytes, shown: str) -> tuple[str, tuple[Problem, ...]]:
         if found:
             problems.append(Problem(shown, number, _control_message(found.group(), found.start())))
         warnings.extend(_bidi_warnings(content, shown, number))
+        warnings.extend(invisible_warnings(content, shown, number))
     if problems:
         raise BriefingError(problems)
     return text, tuple(warnings)
@@ -126,6 +133,16 @@ def _control_message(char: str, column: int | None = None) -> str:
     else:
         what = f"control character {printable(char)}"
     return f"{what}{where} is not allowed; delete it or retype the text"
+
+
+def _surrogate_message(found: re.Match[str]) -> str:
+    if found.group(1):  # `"\uD83D\uDE00"`, as JSON writes U+1F600
+        high, low = (ord(c) for c in found.group(1))
+        code = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
+        return (f"invalid Unicode: a surrogate pair U+{high:04X} U+{low:04X} (as JSON writes "
+                f"U+{code:04X}); YAML writes it `\\U{code:08X}`, or type the character itself")
+    return (f"invalid Unicode: a lone surrogate U+{ord(found.group()):04X}; delete the escape "
+            "or write the character it was meant to be")
 
 
 def _bidi_warnings(text: str, shown: str, line: int) -> list[Problem]:
@@ -368,7 +385,11 @@ def _convert(
             found = _CONTROL_RE.search(node.value)
             if found:
                 state.problems.append(Problem(state.shown, line, _control_message(found.group())))
+            surrogate = _SURROGATE_RE.search(node.value)
+            if surrogate:
+                state.problems.append(Problem(state.shown, line, _surrogate_message(surrogate)))
             state.warnings.extend(_bidi_warnings(node.value, state.shown, line))
+            state.warnings.extend(invisible_warnings(node.value, state.shown, line))
         return Scalar(
             text=node.value,
             line=line,

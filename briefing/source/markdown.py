@@ -232,7 +232,8 @@ def _parse(text: Text, where: _Where, problems: list[Problem]) -> _Parsed:
             if label in definitions:
                 problems.append(Problem(
                     shown, definition_line,
-                    f"footnote [^{label}] is defined twice in this text",
+                    f"footnote [^{label}] is defined twice in this text (first on line "
+                    f"{definitions[label][1]})",
                 ))
             elif label is not None:
                 definitions[label] = (inside, definition_line)
@@ -325,18 +326,29 @@ def _call_in_note(
                                 "footnote is printed as typed, not as a note", "warning"))
 
 
+#: Where a note's definition lives: `None` for the top-level `footnotes:` mapping, otherwise the
+#: position (in document order) of the answer or intro that defines it
+Scope = int | None
+
+
 def compose(document: Document) -> Composed:
-    """Parse every answer and intro, then number the footnotes in order of first call."""
+    """Parse every answer and intro, then number the footnotes in order of first call.
+
+    A definition written inside an answer (or intro) belongs to that text: its calls there
+    refer to it, even when another answer defines the same label or the top-level `footnotes:`
+    mapping does (which is then a warning naming both lines). Top-level labels are
+    document-wide. Each definition is its own note, so two answers' `[^1]` are two notes.
+    """
     problems: list[Problem] = []
     shown = document.shown
     base = document.path.parent
     where = _Where(shown, base, document.project or base)
     warnings = list(document.warnings)
-    definitions: dict[str, tuple[Prose, int]] = {}
+    definitions: dict[tuple[Scope, str], tuple[Prose, int]] = {}
     for footnote in document.footnotes:
         parsed = _parse(footnote.text, where, problems)
         _calls_in_note(parsed, where, warnings, problems)
-        definitions[footnote.label] = (Prose(tuple(parsed.tokens)), footnote.text.line)
+        definitions[None, footnote.label] = (Prose(tuple(parsed.tokens)), footnote.text.line)
 
     parsed_answers: dict[str, _Parsed] = {}
     parsed_intros: dict[str, _Parsed] = {}
@@ -349,37 +361,44 @@ def compose(document: Document) -> Composed:
             parsed_answers[question.id] = _parse(question.answer, where, problems)
             in_order.append(parsed_answers[question.id])
 
-    for parsed in in_order:
+    #: label -> line of each answer-local definition, for the message of a call elsewhere
+    local_lines: dict[str, list[int]] = {}
+    for scope, parsed in enumerate(in_order):
         for label, (tokens, line) in parsed.definitions.items():
             for child, call_line in _inline(tokens, parsed.text.line):
                 _call_in_note(child, call_line, where, warnings, problems)
-            if label in definitions:
-                problems.append(Problem(
-                    shown, line,
-                    f"footnote [^{label}] is defined twice (first on line {definitions[label][1]})",
+            if (None, label) in definitions:
+                warnings.append(Problem(
+                    shown, line, f"footnote [^{label}] defined in this text shadows the one in "
+                    f"`footnotes:` (line {definitions[None, label][1]}); calls in this text "
+                    "use this one", "warning",
                 ))
-            else:
-                definitions[label] = (Prose(tuple(tokens)), line)
+            definitions[scope, label] = (Prose(tuple(tokens)), line)
+            local_lines.setdefault(label, []).append(line)
 
-    numbers: dict[str, int] = {}
+    numbers: dict[tuple[Scope, str], int] = {}
     calls: dict[int, list[str]] = {}
     bodies: dict[int, tuple[str | None, Prose]] = {}
-    for parsed in in_order:
+    for scope, parsed in enumerate(in_order):
         for token, line in parsed.refs:
             ref_label: str | None = token.meta.get("label")
+            key: tuple[Scope, str] | None = None
+            if ref_label is not None:
+                key = (scope, ref_label) if (scope, ref_label) in definitions else (
+                    None, ref_label)
             if ref_label is None:
                 number = len(calls) + 1
                 content = parsed.inline_notes.get(token.meta["id"], "")
                 inner = _parse(Text(content, line), where, problems)
                 _calls_in_note(inner, where, warnings, problems)
                 bodies[number] = (None, Prose(tuple(inner.tokens)))
-            elif ref_label in numbers:
-                number = numbers[ref_label]
-            elif ref_label in definitions:
-                number = numbers[ref_label] = len(calls) + 1
-                bodies[number] = (ref_label, definitions[ref_label][0])
+            elif key in numbers:
+                number = numbers[key]
+            elif key in definitions:
+                number = numbers[key] = len(calls) + 1
+                bodies[number] = (ref_label, definitions[key][0])
             else:
-                problems.append(Problem(shown, line, f"footnote [^{ref_label}] is never defined"))
+                problems.append(Problem(shown, line, _undefined(ref_label, local_lines)))
                 continue
             call_list = calls.setdefault(number, [])
             call = f"fnref-{number}" if not call_list else f"fnref-{number}-{len(call_list) + 1}"
@@ -387,8 +406,8 @@ def compose(document: Document) -> Composed:
             token.meta["number"] = number
             token.meta["call"] = call
 
-    for label, (_, line) in definitions.items():
-        if label not in numbers:
+    for (scope_of, label), (_, line) in definitions.items():
+        if (scope_of, label) not in numbers:
             warnings.append(Problem(
                 shown, line, f"footnote [^{label}] is defined but never used", "warning"
             ))
@@ -408,3 +427,20 @@ def compose(document: Document) -> Composed:
         notes=notes,
         warnings=tuple(warnings),
     )
+
+
+def _undefined(label: str, local_lines: Mapping[str, list[int]]) -> str:
+    """A call with no definition in its own text nor in `footnotes:`; when another answer
+    defines the label, say so, since that definition belongs to that answer only."""
+    message = f"footnote [^{label}] is never defined"
+    elsewhere = local_lines.get(label)
+    if elsewhere:
+        if len(elsewhere) == 1:
+            message += (f" in this text or in `footnotes:`; the definition on line "
+                        f"{elsewhere[0]} belongs to its own answer: move it to `footnotes:` "
+                        "to share it")
+        else:
+            lines = ", ".join(str(n) for n in elsewhere)
+            message += (f" in this text or in `footnotes:`; the definitions on lines {lines} "
+                        "belong to their own answers: move one to `footnotes:` to share it")
+    return message

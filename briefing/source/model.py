@@ -13,7 +13,22 @@ from typing import Any
 from briefing.errors import BriefingError, Problem
 from briefing.source.load import Loaded, Mapping, Scalar, Sequence, Value
 
-SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+#: Question ids become anchors (`#q-ID`, PDF destinations) and may name files: any character a
+#: URL fragment carries without percent-escaping is fine (RFC 3986 `pchar`), except the ones a
+#: file name cannot hold (`/`, and `:`, `*`, `?` on Windows). A leading `.` or `-` would make a
+#: hidden file or an option, so an id starts with a letter, digit or `_`.
+ID_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.~!$&'()+,;=@-]*$")
+_ID_START = re.compile(r"^[A-Za-z0-9_]")
+#: why a character cannot be in an id, for the message
+_ID_REFUSED = {
+    "/": "it separates folders in a file name",
+    ":": "Windows file names cannot hold it",
+    "*": "Windows file names cannot hold it",
+    "?": "Windows file names cannot hold it",
+    "\\": "it separates folders in a Windows file name",
+    "#": "it starts the fragment of a URL",
+    "%": "it starts an escape in a URL",
+}
 LANG_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 
 
@@ -186,8 +201,10 @@ _SECTION_KEYS = {"title": True, "intro": False, "questions": True}
 _QUESTION_KEYS = {"question": True, "answer": True, "id": False}
 
 
-def validate(loaded: Loaded, project: Path, shown: str | None = None) -> Document:
-    """Check a loaded file against content format version 1 and build its Document."""
+def validate(loaded: Loaded, project: Path, shown: str | None = None, *,
+             notes: str = "end") -> Document:
+    """Check a loaded file against content format version 1 and build its Document; `notes`
+    is where the notes go when the file does not say (the project file's `build.notes`)."""
     shown = shown or str(loaded.path)
     check = _Checker(shown)
     root = loaded.root
@@ -203,7 +220,7 @@ def validate(loaded: Loaded, project: Path, shown: str | None = None) -> Documen
     cover = _cover(check, check.text(top.get("cover"), "cover"), loaded.path, project)
     original = _translation_of(check, check.text(top.get("translation_of"), "translation_of"),
                                loaded.path, project)
-    notes = _notes(check, check.text(top.get("notes"), "notes"))
+    notes = _notes(check, check.text(top.get("notes"), "notes"), notes)
 
     # Every field is read before deciding, so one run reports all of the file's problems.
     if check.problems:
@@ -344,12 +361,9 @@ def _questions(
         answer = check.text(found.get("answer"), "answer", required=True)
         explicit = check.text(found.get("id"), "id")
         if explicit is not None:
-            if not SLUG_RE.match(explicit.text):
-                check.error(
-                    explicit.line,
-                    f"`id` must be a slug of lowercase letters, digits and hyphens, "
-                    f"not `{explicit.text}`",
-                )
+            refused = id_problem(explicit.text)
+            if refused:
+                check.error(explicit.line, refused)
             elif explicit.text in ids:
                 check.error(
                     explicit.line,
@@ -362,7 +376,7 @@ def _questions(
             pending.append((len(pending), question, answer, explicit, item.line))
     # Derived ids never take an explicit one, wherever in the document that one is.
     for _, question, answer, explicit, line in pending:
-        if explicit is not None and SLUG_RE.match(explicit.text):
+        if explicit is not None and ID_RE.match(explicit.text):
             qid = explicit.text
         else:
             qid = _derive(slugify(question.text) or "question", ids, line)
@@ -375,6 +389,33 @@ def _questions(
             )
         )
     return tuple(questions)
+
+
+def id_problem(candidate: str) -> str | None:
+    """Why `candidate` cannot be a question id, naming the character; None when it can."""
+    if ID_RE.match(candidate):
+        return None
+    visible = "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in candidate)
+    start = f"`id` `{visible}`"
+    if not _ID_START.match(candidate):
+        return (f"{start} must start with a letter, a digit or `_`, not "
+                f"{_character(candidate[0])}")
+    bad = next(c for c in candidate if not ID_RE.match(f"a{c}"))
+    reason = _ID_REFUSED.get(bad) or (
+        "a URL would have to escape it" if bad.isprintable() or bad == " " else "it is invisible")
+    return (f"{start} cannot contain {_character(bad)}: {reason}; use letters, digits and "
+            "`-_.~`")
+
+
+def _character(char: str) -> str:
+    """A character as a message shows it: itself in backticks, or its code and name."""
+    name = unicodedata.name(char, "")
+    code = f"U+{ord(char):04X}"
+    if char == " ":
+        return "a space"
+    if char.isprintable() and ord(char) < 0x80:
+        return f"`{char}`"
+    return f"{code} {name}".rstrip() if not char.isprintable() else f"`{char}` ({code} {name})"
 
 
 def _derive(base: str, ids: dict[str, int], line: int) -> str:
@@ -405,9 +446,9 @@ def _footnotes(check: _Checker, entry: tuple[Scalar, Value] | None) -> tuple[Foo
     return tuple(notes)
 
 
-def _notes(check: _Checker, scalar: Scalar | None) -> str:
+def _notes(check: _Checker, scalar: Scalar | None, default: str = "end") -> str:
     if scalar is None:
-        return "end"
+        return default
     value = scalar.text.strip()
     if value not in NOTES_PLACES:
         choices = ", ".join(f"`{name}` ({meaning})" for name, meaning in NOTES_PLACES.items())

@@ -17,17 +17,18 @@ from briefing.source.model import validate
 from briefing.source.translations import translation_problems
 
 
-def prepare(path: Path, project: Path, *, pdf_ua: bool = False) -> Composed:
+def prepare(path: Path, project: Path, *, pdf_ua: bool = False, notes: str = "end") -> Composed:
     """Load, validate and parse one document: everything short of rendering. `pdf_ua` adds
-    what tagged PDFs need of the content (images with alternative text: accessible.py)."""
+    what tagged PDFs need of the content (images with alternative text: accessible.py);
+    `notes` is where notes go when the document does not say (briefing.toml's build.notes)."""
     shown = shown_path(path)
-    return prepare_loaded(load(path, shown), project, shown, pdf_ua=pdf_ua)
+    return prepare_loaded(load(path, shown), project, shown, pdf_ua=pdf_ua, notes=notes)
 
 
 def prepare_loaded(loaded: Loaded, project: Path, shown: str, *,
-                   pdf_ua: bool = False) -> Composed:
+                   pdf_ua: bool = False, notes: str = "end") -> Composed:
     """`prepare` for a file already loaded (a build reads each file once)."""
-    document = validate(loaded, project, shown)
+    document = validate(loaded, project, shown, notes=notes)
     too_big = content_problems(document)  # before any layout: see source/limits.py
     if too_big:
         raise BriefingError(too_big)
