@@ -249,3 +249,31 @@ def test_pack_without_recipients(tmp_path: Path) -> None:
     assert "Prepared for" not in texts
     # notes after each document: Alpha's notes come before Beta's body
     assert texts.index("Note belonging to Alpha.") < texts.index("Answer of Beta.")
+
+
+def test_covers_rendered_in_batches_each_copy_its_own(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Covers are laid out a batch of recipients at a time (so memory stays flat however many
+    recipients there are); each copy still has exactly its own recipient's cover."""
+    from briefing.jobs import pack
+
+    calls: list[str] = []
+    real = parts.render_pdf
+
+    def counting(html: str, **kwargs: object) -> object:
+        calls.append(str(kwargs["name"]))
+        return real(html, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(parts, "render_pdf", counting)
+    monkeypatch.setattr(pack, "COVERS_PER_RUN", 2)
+    project = make_pack(tmp_path, "after-each", RECIPIENTS)
+    result = briefing.build([project / "content/packs/test-pack.yaml"], project=project)
+    assert result.ok, result.failures
+    assert calls.count("covers") == 2
+    expected = ["Alex Example, First Org", "Alex Example, Second Org", "Ada / ../Lovelace"]
+    for output, name in zip(result.outputs, expected, strict=True):
+        cover = " ".join(pdftotext(output.pdf, "-f", "1", "-l", "1").split())
+        assert f"Prepared for {name}" in cover
+        others = [n for n in expected if n != name]
+        assert not any(f"Prepared for {n}" in cover for n in others)
+        assert pdftotext(output.pdf, "-f", "2", "-l", "2").count("Prepared for") == 1
