@@ -119,7 +119,10 @@ def assemble(
     cache: ReaderCache | None = None,
 ) -> bytes:
     """Merge the parts in order. Each overlay (the running header and footer, a recipient's
-    stamp) selects one of its pages per numbered page, stamped onto that page."""
+    stamp) selects one of its pages per numbered page, stamped onto that page. Each part is
+    parsed once per call (once for all calls that share `cache`): its pages, its tags and its
+    overlay pages all come from that one reader."""
+    cache = {} if cache is None else cache
     writer = PdfWriter()
     starts: list[int] = []
     anchors: dict[tuple[str, str], tuple[int, Anchor]] = {}

@@ -385,6 +385,7 @@ def write_copies(shared: SharedPack, *, project: Path, out_dir: Path, options: B
         sources = pack_sources(pack, project)
     else:
         sources = ()
+    shared_pages = sum(placed.page_count for placed in shared.parts)
     refused: list[Problem] = []
     renderer: Renderer | None = None
     batch, covers, overlays = -1, list(shared.covers), [list(o) for o in shared.overlays]
@@ -404,7 +405,8 @@ def write_copies(shared: SharedPack, *, project: Path, out_dir: Path, options: B
         try:
             pdf, pages = finish(pdf, options, shown_path(targets[index]),
                                 starts=item_starts(cover, shared), sources=sources,
-                                optimised=bool(optimised))
+                                optimised=bool(optimised),
+                                pages=cover.page_count + shared_pages)
         except BriefingError as error:  # over the e-mail budget: every such copy is named
             refused.extend(error.problems)
             continue
