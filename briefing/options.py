@@ -13,6 +13,8 @@ PaperName = Literal["a4", "letter", "a5"]
 PROFILES: tuple[Profile, ...] = get_args(Profile)
 PAPER_NAMES: tuple[PaperName, ...] = get_args(PaperName)
 DEFAULT_PROFILE: Profile = "screen"
+#: the profiles whose PDF is meant to be printed: its links cannot be clicked
+PAPER_PROFILES: tuple[Profile, ...] = ("print", "booklet", "handout")
 EMAIL_BUDGET = 5 * 1024 * 1024
 """The default e-mail size budget, 5 MB (of 1024 × 1024 bytes): base64 encoding adds a third,
 which keeps the message under the common 7 to 10 MB limits of mail servers."""
@@ -59,6 +61,15 @@ class BuildOptions:
     handout: int = 2
     #: where notes go in a document that does not say (`notes:`): `end` or `page`
     notes: str = "end"
+    #: print each web link's address after its text; None: on paper profiles only (print,
+    #: booklet, handout), where a reader cannot click (see docs/house-style.md)
+    print_links: bool | None = None
+
+    @property
+    def links_on_paper(self) -> bool:
+        if self.print_links is not None:
+            return self.print_links
+        return self.profile in PAPER_PROFILES
 
     @property
     def layout_paper(self) -> PaperName:

@@ -473,9 +473,9 @@ def test_pack_headings_in_reading_order(pack: list[Path]) -> None:
     assert found == [
         ("H1", "Tagged Pack"),
         ("H1", "Contents"),
-        ("H1", "Alpha"), ("H2", "In this briefing"), ("H2", "Questions of Alpha"),
+        ("H1", "Alpha"), ("H2", "Questions of Alpha"),
         ("H3", "First of Alpha?"), ("H3", "Second of Alpha?"), ("H2", "Notes: Alpha"),
-        ("H1", "Beta"), ("H2", "In this briefing"), ("H2", "Questions of Beta"),
+        ("H1", "Beta"), ("H2", "Questions of Beta"),
         ("H3", "First of Beta?"), ("H3", "Second of Beta?"), ("H2", "Notes: Beta"),
     ]
 

@@ -19,6 +19,7 @@ from briefing.jobs.parts import (
     supplied_cover,
 )
 from briefing.render.html import Paper, body_html, cover_html, notes_html
+from briefing.render.strings import project_strings
 from briefing.source.markdown import Composed
 
 #: which template lays out the part that holds an anchor, by the anchor's prefix
@@ -53,25 +54,29 @@ def lay_out_document(composed: Composed, renderer: Renderer, sheet: Paper) -> Me
                                           page_notes=document.notes_on_page), "body", document)
     parts = [Placed(cover, "doc", label="Cover"), Placed(body, "doc")]
     if composed.notes and not document.notes_on_page:
-        notes = renderer.of_document(notes_html(composed, theme, sheet), "notes", document)
+        calls = {name: 1 + anchor.page for name, anchor in body.anchors.items()
+                 if name.startswith("fnref-")}  # the body's first printed page is 1
+        notes = renderer.of_document(notes_html(composed, theme, sheet, calls), "notes",
+                                     document)
         parts.append(Placed(notes, "doc"))
 
     numbers = page_numbers(parts)
     sizes = [size for placed in parts for size in placed.part.page_sizes]
+    chrome = project_strings(document.lang, theme.strings)
     pages = folio_pages(sizes, numbers, [document.title] * len(numbers),
-                        document.classification)
+                        document.classification, chrome)
     folio = renderer.folio(pages, document.lang, base=document.path.parent,
                            shown=document.shown)
-    entries = outline(composed)
+    entries = outline(composed, chrome.text("notes"))
     check_outline_anchors(parts, entries, DOCUMENT_TEMPLATES, theme)
     pdf = assemble(parts, entries, metadata(document, document.source, "document"),
                    [Placed(folio, "folio")])
     return Merged(pdf, len(numbers), (0, cover.page_count), renderer.warnings())
 
 
-def outline(composed: Composed) -> list[OutlineEntry]:
+def outline(composed: Composed, notes_title: str = "Notes") -> list[OutlineEntry]:
     document = composed.document
     entries = [OutlineEntry("Cover", "doc", "cover"), *question_outline(document, "doc")]
     if composed.notes and not document.notes_on_page:
-        entries.append(OutlineEntry("Notes", "doc", "notes"))
+        entries.append(OutlineEntry(notes_title, "doc", "notes"))
     return entries

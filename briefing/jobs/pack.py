@@ -14,7 +14,9 @@ then only an assembly.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -52,9 +54,9 @@ from briefing.render.html import (
     stylesheets,
 )
 from briefing.render.pdf import RenderedPart
+from briefing.render.strings import Strings, project_strings, strings_for
 from briefing.render.theme import Theme
 from briefing.source.markdown import XREF_SCHEME, Composed
-from briefing.source.model import slugify
 from briefing.source.pack import Pack, Recipient, notes_on_page
 
 
@@ -104,7 +106,7 @@ PACK_TEMPLATES = {"notes": "pack_notes.html.j2", "contents": "pack_contents.html
 def pack_css(theme: Theme, part: str, paper: Paper, first_page: int | None = None) -> Markup:
     """A part's stylesheets plus the pack's own, for the given paper and first page number."""
     extra = page_css(paper, first_page) + "\n" + theme.stylesheet("pack.css")
-    return stylesheets(theme, part, extra)
+    return stylesheets(theme, part, extra, paper)
 
 
 def lay_out_pack(pack: Pack, composed: dict[int, Composed], renderer: Renderer,
@@ -117,7 +119,8 @@ def lay_out_pack(pack: Pack, composed: dict[int, Composed], renderer: Renderer,
 
     def contents(entries: Sequence[ContentsEntry]) -> RenderedPart:
         html = render_theme_template(theme, "pack_contents.html.j2", pack=pack, entries=entries,
-                                     css=pack_css(theme, "body", paper))
+                                     css=pack_css(theme, "body", paper),
+                                     strings=project_strings(pack.lang, theme.strings))
         return renderer.part(html, "contents", base=base, shown=pack.shown)
 
     attached = {
@@ -149,7 +152,8 @@ def lay_out_pack(pack: Pack, composed: dict[int, Composed], renderer: Renderer,
                 parts.append(item.end_notes)
                 headers.extend([item.header] * item.end_notes.page_count)
     outline = (
-        OutlineEntry("Contents", "contents", "contents"),
+        OutlineEntry(project_strings(pack.lang, theme.strings).text("pack_contents"),
+                     "contents", "contents"),
         *(OutlineEntry(item.title, item.namespace, "start", item.outline) for item in items),
     )
     check_outline_anchors(parts, outline, PACK_TEMPLATES, theme)
@@ -183,12 +187,14 @@ def _lay_out(pack: Pack, composed: dict[int, Composed], attached: dict[int, Rend
             css=pack_css(theme, "body", paper, current), page_notes=on_page,
         ), f"{namespace} body", doc.document)
         body = replace(body, anchors={**body.anchors, "start": body.anchors["doc-start"]})
+        calls = {name: current + anchor.page for name, anchor in body.anchors.items()
+                 if name.startswith("fnref-")}
         current += body.page_count
         notes = None
         if doc.notes and not on_page:
             notes = Placed(renderer.of_document(render_template(
                 theme, "pack_notes.html.j2", doc, part_linker("notes"), item_title=title,
-                css=pack_css(theme, "notes", paper),
+                css=pack_css(theme, "notes", paper), call_pages=calls,
             ), f"{namespace} notes", doc.document), namespace)
         own = [Placed(body, namespace)]
         if notes is not None and not pack.notes_at_end:
@@ -196,7 +202,9 @@ def _lay_out(pack: Pack, composed: dict[int, Composed], attached: dict[int, Rend
             current += notes.page_count
         outline = list(question_outline(doc.document, namespace))
         if notes is not None:
-            outline.append(OutlineEntry("Notes", namespace, "notes"))
+            outline.append(OutlineEntry(project_strings(doc.document.lang, theme.strings)
+                                        .text("notes"),
+                                        namespace, "notes"))
         items.append(LaidOutItem(namespace, title, tuple(own),
                                  notes if pack.notes_at_end else None, doc.document.title,
                                  tuple(outline), doc))
@@ -253,7 +261,8 @@ def render_covers(pack: Pack, recipients: Sequence[Recipient | None], renderer: 
         return [Placed(part, "cover", label="Cover") for _ in recipients]
     theme = renderer.theme
     html = render_theme_template(theme, "pack_cover.html.j2", pack=pack, recipients=recipients,
-                                 css=pack_css(theme, "cover", paper))
+                                 css=pack_css(theme, "cover", paper),
+                                 strings=project_strings(pack.lang, theme.strings))
     part = renderer.part(html, "covers", base=pack.path.parent, shown=pack.shown)
     starts = [part.anchors[f"cover-{i}"].page for i in range(len(recipients))]
     ends = [*starts[1:], part.page_count]
@@ -273,25 +282,27 @@ def render_folios(shared: SharedPack, covers: Sequence[Placed],
     pack = shared.pack
     sizes = [size for placed in shared.parts for size in placed.page_sizes]
     numbers = page_numbers([*covers[:1], *shared.parts])[covers[0].page_count:]
-    pages = folio_pages(sizes, numbers, shared.headers, pack.classification)
+    chrome = project_strings(pack.lang, renderer.theme.strings)
+    pages = folio_pages(sizes, numbers, shared.headers, pack.classification, chrome)
     base, shown = pack.path.parent, pack.shown
     folio = Placed(renderer.folio(pages, pack.lang, base=base, shown=shown), "folio")
     if not pack.personalise_footer or list(recipients) == [None]:
         return [[folio] for _ in recipients]
     width, height = sizes[0]
-    stamps = renderer.folio([FolioPage(width, height, "", "", None, prepared_for(r))
+    stamps = renderer.folio([FolioPage(width, height, "", "", None, prepared_for(r, chrome))
                              for r in recipients], pack.lang, name="stamps", base=base,
                              shown=shown)
     return [[folio, Placed(stamps, "stamp", pages=(i,) * len(numbers))]
             for i in range(len(recipients))]
 
 
-def prepared_for(recipient: Recipient | None) -> str:
+def prepared_for(recipient: Recipient | None, chrome: Strings | None = None) -> str:
     if recipient is None:
         return ""
+    who = recipient.name
     if recipient.organisation:
-        return f"Prepared for {recipient.name}, {recipient.organisation}"
-    return f"Prepared for {recipient.name}"
+        who = f"{recipient.name}, {recipient.organisation}"
+    return (chrome or strings_for("en")).text("prepared_for", recipient=who)
 
 
 @dataclass(frozen=True)
@@ -300,6 +311,9 @@ class PackCopy:
     pdf: Path
     pages: int
     size: int
+
+
+LOG = logging.getLogger("briefing")
 
 
 def write_copies(shared: SharedPack, *, project: Path, out_dir: Path, options: BuildOptions,
@@ -329,18 +343,43 @@ def write_copies(shared: SharedPack, *, project: Path, out_dir: Path, options: B
         sources = pack_sources(pack, project)
     else:
         sources = ()
+    refused: list[Problem] = []
     for index in chosen:
         recipient, cover = everyone[index], shared.covers[index]
         pdf = assemble([cover, *shared.parts], outline, copy_metadata(pack, recipient),
                        shared.overlays[index], cache)
-        pdf, pages = finish(pdf, options, shown_path(targets[index]),
-                            starts=item_starts(cover, shared), sources=sources,
-                            optimised=bool(optimised))
+        try:
+            pdf, pages = finish(pdf, options, shown_path(targets[index]),
+                                starts=item_starts(cover, shared), sources=sources,
+                                optimised=bool(optimised))
+        except BriefingError as error:  # over the e-mail budget: every such copy is named
+            refused.extend(error.problems)
+            continue
         write_atomic(targets[index], pdf)
         copies.append(PackCopy(recipient, targets[index], pages, len(pdf)))
+    if refused:
+        raise BriefingError(refused)
     if pack.recipients and indexes is None:
         write_manifest(manifest_file(pack, out_dir), copies)
     return copies
+
+
+def remove_stale_copies(pack: Pack, out_dir: Path) -> tuple[Path, ...]:
+    """Copies for recipients no longer in the recipients file, removed once every copy of a
+    build is written, so "send everything in the folder" never sends a stale one. Only PDFs
+    directly in the pack's own folder are touched; the removed ones are returned, to be
+    listed."""
+    if not pack.recipients:
+        return ()
+    keep = {path.name for path in copy_files(pack, out_dir)}
+    removed = []
+    for path in sorted((out_dir / "packs" / safe_name(pack.name)).glob("*.pdf")):
+        if path.name not in keep and path.is_file() and not path.is_symlink():
+            path.unlink()
+            removed.append(path)
+            LOG.info("%s: removed, its recipient is no longer in the recipients file",
+                     shown_path(path))
+    return tuple(removed)
 
 
 def _optimised(placed: Placed, optimised: dict[bytes, bytes]) -> Placed:
@@ -385,15 +424,28 @@ def recipient_files(folder: Path, recipients: Sequence[Recipient]) -> list[Path]
     taken: set[str] = set()
     files = []
     for recipient in recipients:
-        stem = slugify(recipient.name) or "recipient"
+        stem = recipient_stem(recipient.name)
         if stem in taken and recipient.organisation:
-            stem = slugify(f"{recipient.name} {recipient.organisation}") or stem
+            stem = recipient_stem(f"{recipient.name} {recipient.organisation}")
         candidate, n = stem, 2
         while candidate in taken:
             candidate, n = f"{stem}-{n}", n + 1
         taken.add(candidate)
         files.append(folder / f"{candidate}.pdf")
     return files
+
+
+def recipient_stem(name: str) -> str:
+    """A file name for a recipient in any script: transliterated to ASCII where a library
+    can (python-slugify: `王小明` → `wang-xiao-ming`, `សុខ ចាន់` → `sukh-caan`), else
+    `recipient-` and a digest of the name, stable and different for each recipient."""
+    from slugify import slugify as transliterate
+
+    stem = transliterate(name, max_length=60, word_boundary=True)
+    if stem:
+        return stem
+    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+    return f"recipient-{digest}"
 
 
 def write_manifest(path: Path, copies: Sequence[PackCopy]) -> None:

@@ -18,8 +18,9 @@ from briefing.assemble.supplied import supplied_pdf
 from briefing.assemble.tags import mark_as_artifact
 from briefing.errors import BriefingError, Problem, shown_path
 from briefing.options import BuildOptions
-from briefing.render.html import PAPERS, FolioPage, Paper, folio_html
+from briefing.render.html import PAPERS, FolioPage, Paper, folio_html, running_head
 from briefing.render.pdf import Anchor, RenderedPart, render_pdf
+from briefing.render.strings import Strings, strings_for
 from briefing.render.theme import Theme
 from briefing.source.khmer import missing_codepoints, missing_glyphs
 from briefing.source.model import Document, FrontMatter
@@ -30,6 +31,8 @@ def paper_for(options: BuildOptions, shown: str) -> Paper:
     paper = options.layout_paper
     if paper not in PAPERS:
         raise BriefingError.at(shown, None, f"unknown paper size {paper!r}")
+    if options.links_on_paper:
+        return replace(PAPERS[paper], sheets=("links-on-paper.css",))
     return PAPERS[paper]
 
 
@@ -71,10 +74,14 @@ def supplied_cover(path: Path, anchor: str) -> RenderedPart:
 
 
 def folio_pages(sizes: Sequence[tuple[float, float]], numbers: Sequence[int | None],
-                headers: Sequence[str], classification: str | None) -> list[FolioPage]:
-    """What each numbered page carries in its margins: header, "Page X of Y", marking."""
+                headers: Sequence[str], classification: str | None,
+                chrome: Strings | None = None) -> list[FolioPage]:
+    """What each numbered page carries in its margins: header, "Page X of Y" in the
+    document's language (render/strings.py), marking."""
     total = max((n for n in numbers if n is not None), default=0)
-    return [FolioPage(width, height, header, f"Page {number} of {total}", classification)
+    chrome = chrome or strings_for("en")
+    return [FolioPage(width, height, running_head(header, width, height),
+                      chrome.page_of(number, total), classification)
             for (width, height), number, header in zip(sizes, numbers, headers, strict=True)
             if number is not None]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from html import unescape
@@ -22,7 +22,9 @@ from markupsafe import Markup
 
 from briefing.errors import BriefingError, Problem, shown_path
 from briefing.render.fetcher import Refused, read_project_file
+from briefing.render.strings import Strings, project_strings
 from briefing.render.theme import Theme
+from briefing.render.typeset import captions, localise_note_numbers, typeset_html
 from briefing.source.khmer import segment_html
 from briefing.source.markdown import XREF_SCHEME, Composed, Linker
 
@@ -31,9 +33,13 @@ PT_PER_MM = 72 / 25.4
 
 @dataclass(frozen=True)
 class Paper:
+    """The sheet pages are laid out on, and the stylesheets the build's purpose adds to the
+    theme's (`links-on-paper.css` when links are printed: see BuildOptions.print_links)."""
+
     name: str
     width_mm: float
     height_mm: float
+    sheets: tuple[str, ...] = ()
 
     @property
     def css_size(self) -> str:
@@ -89,8 +95,15 @@ _PART_STYLES = {
 }
 
 
-def stylesheets(theme: Theme, part: str, extra: str = "") -> Markup:
-    sheets = [theme.stylesheet(name) for name in _PART_STYLES[part]]
+def stylesheets(theme: Theme, part: str, extra: str = "", paper: Paper | None = None) -> Markup:
+    """A part's stylesheets in cascade order: the shared ones, the paper's text block right
+    after print.css (`paper-a4.css`: margins, type size; a part's own sheet, such as the
+    cover's, can still override it), the part's own, then the project's `custom.css`."""
+    names = list(_PART_STYLES[part])
+    if paper is not None and "print.css" in names:
+        at = names.index("print.css") + 1
+        names[at:at] = [f"paper-{paper.name}.css", *paper.sheets]
+    sheets = [theme.stylesheet(name, optional=name.startswith("paper-")) for name in names]
     sheets.append(theme.stylesheet("custom.css", optional=True))
     sheets.append(theme.brand.css())  # briefing.toml's [brand], over the theme's defaults
     # Stylesheets are theme files (trusted), never content.
@@ -149,27 +162,44 @@ def render_theme_template(theme: Theme, template: str, **context: object) -> str
 
 def render_template(
     theme: Theme, template: str, composed: Composed, linker: Linker, *,
-    page_notes: bool = False, **context: object
+    page_notes: bool = False, paper: bool = True, strings: Strings | None = None,
+    **context: object
 ) -> str:
     """`page_notes`: each note goes into the text at its first call, for the foot of the page,
-    and there is no notes list."""
+    and there is no notes list. `paper`: the content gets the line-breaking hints of
+    render/typeset.py (the web page, which the reader's browser sets, does without).
+    `strings`: the chrome's words, by default the built-in table of the document's language."""
     document = composed.document
+    chrome = strings or project_strings(document.lang, theme.strings)
+
+    # links to a question or section get its page number (in the body, where they all are)
+    targets = {f"#q-{q.id}" for q in document.questions} | {
+        f"#{section.id}" for section in document.sections}
+
+    def hints(fragment: str) -> str:
+        prefix, _, suffix = chrome.text("page_ref", page="\0").partition("\0")
+        fragment = captions(fragment)
+        typeset = typeset_html(fragment, (prefix, suffix), targets) if paper else fragment
+        return localise_note_numbers(typeset, chrome.number)
+
     placed = {note.number: note for note in composed.notes} if page_notes else None
-    answers = {qid: Markup(prose.html(linker, placed)) for qid, prose in composed.answers.items()}
-    intros = {sid: Markup(prose.html(linker, placed)) for sid, prose in composed.intros.items()}
+    answers = {qid: Markup(hints(prose.html(linker, placed)))
+               for qid, prose in composed.answers.items()}
+    intros = {sid: Markup(hints(prose.html(linker, placed)))
+              for sid, prose in composed.intros.items()}
     notes = [] if page_notes else [
-        (note, Markup(note.body.html(linker))) for note in composed.notes
+        (note, Markup(hints(note.body.html(linker)))) for note in composed.notes
     ]
     # Line-break opportunities between Khmer words: in the HTML only, never in the content.
     return segment_html(render_theme_template(
         theme, template, doc=document, answers=answers, intros=intros, notes=notes,
-        link=linker, **context
+        link=linker, strings=chrome, **context
     ))
 
 
 def cover_html(composed: Composed, theme: Theme, paper: Paper) -> str:
     return render_template(theme, "cover.html.j2", composed, part_linker("cover"),
-                           css=stylesheets(theme, "cover", page_css(paper)))
+                           css=stylesheets(theme, "cover", page_css(paper), paper))
 
 
 def body_html(composed: Composed, theme: Theme, paper: Paper, first_page: int,
@@ -178,18 +208,22 @@ def body_html(composed: Composed, theme: Theme, paper: Paper, first_page: int,
     `page_notes`: the notes at the foot of the pages, not in a notes part."""
     return render_template(theme, "body.html.j2", composed, part_linker("body"),
                            page_notes=page_notes,
-                           css=stylesheets(theme, "body", page_css(paper, first_page)))
+                           css=stylesheets(theme, "body", page_css(paper, first_page), paper))
 
 
-def notes_html(composed: Composed, theme: Theme, paper: Paper) -> str:
+def notes_html(composed: Composed, theme: Theme, paper: Paper,
+               call_pages: Mapping[str, int] | None = None) -> str:
+    """The notes part; `call_pages`: the printed page of each note call (by its anchor), for
+    the back-links of a note called more than once."""
     return render_template(theme, "notes.html.j2", composed, part_linker("notes"),
-                           css=stylesheets(theme, "notes", page_css(paper)))
+                           call_pages=dict(call_pages or {}),
+                           css=stylesheets(theme, "notes", page_css(paper), paper))
 
 
 def page_html(composed: Composed, theme: Theme) -> str:
     """One self-contained web page, for the web or an e-mail body: styles inlined, and images
     too (as `data:` URLs), so it works when mailed or moved away from the project."""
-    html = render_template(theme, "page.html.j2", composed, page_linker,
+    html = render_template(theme, "page.html.j2", composed, page_linker, paper=False,
                            css=stylesheets(theme, "page"))
     document = composed.document
     return inline_images(html, document.path.parent, document.project or document.path.parent)
@@ -220,6 +254,33 @@ def inline_images(html: str, base: Path, project: Path) -> str:
     return _IMG_SRC.sub(inline, html)
 
 
+def paper_of(page: FolioPage) -> str:
+    """The paper a page was laid out on (`a4`, `letter`, `a5`), so its header and footer line
+    up with the text block of that paper (folio.css); "other" for a supplied PDF's page."""
+    for paper in PAPERS.values():
+        if (abs(page.width_pt - paper.width_mm * PT_PER_MM) < 1
+                and abs(page.height_pt - paper.height_mm * PT_PER_MM) < 1):
+            return paper.name
+    return "other"
+
+
+#: the width of the text block on each paper (paper-*.css), which the running head spans
+TEXT_BLOCK_MM = {"a4": 128.0, "letter": 127.9, "a5": 106.0}
+
+
+def running_head(title: str, width_pt: float, height_pt: float) -> str:
+    """The title as a running head: whole when it fits the 70 % of the text block the header
+    gives it (folio.css), else shortened at a word boundary with an ellipsis, never cut
+    inside a word. About 1.4 mm a character at the header's 8 pt."""
+    paper = paper_of(FolioPage(width_pt, height_pt, "", ""))
+    block_mm = TEXT_BLOCK_MM.get(paper, width_pt / PT_PER_MM - 44)
+    limit = max(12, int(block_mm * 0.7 / 1.4))
+    if len(title) <= limit:
+        return title
+    words = title[:limit].rsplit(" ", 1)[0].rstrip(" ,;:–—-")
+    return f"{words}\u2026"
+
+
 def folio_html(pages: Sequence[FolioPage], theme: Theme, lang: str) -> str:
     """One page per numbered page of the merged PDF, carrying only its header and footer."""
     sizes: dict[tuple[float, float], str] = {}
@@ -230,7 +291,8 @@ def folio_html(pages: Sequence[FolioPage], theme: Theme, lang: str) -> str:
         for (w, h), name in sizes.items()
     )
     sheets = [
-        (page, sizes[(page.width_pt, page.height_pt)], page.height_pt) for page in pages
+        (page, sizes[(page.width_pt, page.height_pt)], page.height_pt, paper_of(page))
+        for page in pages
     ]
     return segment_html(render_theme_template(
         theme, "folio.html.j2", pages=sheets, lang=lang,

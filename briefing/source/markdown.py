@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -44,9 +44,16 @@ def _validate_link(url: str) -> bool:
     return not _BAD_SCHEMES.match(url)
 
 
-def _parser() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": False, "typographer": False, "linkify": False})
+def _parser(typographer: bool = False) -> MarkdownIt:
+    """`typographer`: typographic quotes and apostrophes (markdown-it's smartquotes) and dashes
+    (`--` en, `---` em) in the text; code and URLs keep what was typed. markdown-it's own
+    `replacements` is not used: it also turns "(c)" into "©", which would change an answer's
+    "(a), (b), (c)" (see docs/house-style.md)."""
+    md = MarkdownIt("commonmark", {"html": False, "typographer": typographer, "linkify": False})
     md.enable(["table", "strikethrough"])
+    if typographer:
+        md.enable(["smartquotes"])
+        md.core.ruler.after("smartquotes", "dashes", _dashes)
     md.use(footnote_plugin, always_match_refs=True)
     # Definitions are gathered per document here, not per answer, so the plugin's own
     # per-text collection (which drops definitions not called in the same text) is off.
@@ -55,6 +62,45 @@ def _parser() -> MarkdownIt:
     md.validateLink = _validate_link  # type: ignore[method-assign]
     md.add_render_rule("footnote_ref", _render_footnote_ref)
     return md
+
+
+#: what Markdown would read as markup inside a line; quotes and dashes are left alone
+_INLINE_MARKUP = re.compile(r"([\\`*_\[\]!<>&~|])")
+
+
+def typeset_plain(text: str) -> str:
+    """Plain text (a title, a question) with the quotes and dashes that `typography: typeset`
+    gives the Markdown: the same markdown-it rules, run on the text with its markup escaped."""
+    tokens = _MD_TYPESET.parseInline(_INLINE_MARKUP.sub(r"\\\1", text), {})
+    return "".join(child.content for token in tokens for child in token.children or []
+                   if child.type in ("text", "text_special"))
+
+
+def typeset_titles(document: Document) -> Document:
+    """The document's titles and questions typeset like its text (ids stay as they were)."""
+    def plain(text: str | None) -> str | None:
+        return typeset_plain(text) if text else text
+
+    sections = tuple(
+        replace(section, title=typeset_plain(section.title), questions=tuple(
+            replace(q, question=typeset_plain(q.question)) for q in section.questions))
+        for section in document.sections)
+    return replace(document, title=typeset_plain(document.title),
+                   subtitle=plain(document.subtitle), sections=sections)
+
+
+_DASHES = re.compile(r"(?<!-)(---|--)(?!-)")
+
+
+def _dashes(state: Any) -> None:
+    """`---` becomes an em dash and `--` an en dash in text, never in code or link targets."""
+    for token in state.tokens:
+        if token.type != "inline":
+            continue
+        for child in token.children or []:
+            if child.type == "text" and "--" in child.content:
+                child.content = _DASHES.sub(
+                    lambda m: "\u2014" if m.group(1) == "---" else "\u2013", child.content)
 
 
 def _render_footnote_ref(
@@ -134,6 +180,8 @@ def _raw(html: str) -> Token:
 
 
 _MD = _parser()
+#: the parser of documents with `typography: typeset` (the default)
+_MD_TYPESET = _parser(typographer=True)
 #: the same grammar with every link destination allowed: only used to find images to check,
 #: so `![](file:///etc/passwd)` is reported instead of quietly printed as text
 _CHECK_MD = _parser()
@@ -198,6 +246,8 @@ class _Where:
     shown: str
     base: Path
     project: Path
+    #: typographic quotes and dashes (`typography: typeset`)
+    typeset: bool = False
 
 
 def _inline(tokens: Sequence[Token], first_line: int) -> Iterator[tuple[Token, int]]:
@@ -215,7 +265,7 @@ def _inline(tokens: Sequence[Token], first_line: int) -> Iterator[tuple[Token, i
 def _parse(text: Text, where: _Where, problems: list[Problem]) -> _Parsed:
     shown = where.shown
     env: dict[str, Any] = {}
-    tokens = _MD.parse(text.source, env)
+    tokens = (_MD_TYPESET if where.typeset else _MD).parse(text.source, env)
     _check_nesting(tokens, text, shown, problems)
     _check_images(text, where, problems)
     body: list[Token] = []
@@ -342,7 +392,7 @@ def compose(document: Document) -> Composed:
     problems: list[Problem] = []
     shown = document.shown
     base = document.path.parent
-    where = _Where(shown, base, document.project or base)
+    where = _Where(shown, base, document.project or base, document.typography == "typeset")
     warnings = list(document.warnings)
     definitions: dict[tuple[Scope, str], tuple[Prose, int]] = {}
     for footnote in document.footnotes:
@@ -420,6 +470,8 @@ def compose(document: Document) -> Composed:
         Note(number=n, label=bodies[n][0], body=bodies[n][1], calls=tuple(calls[n]))
         for n in sorted(calls)
     )
+    if document.typography == "typeset":
+        document = typeset_titles(document)
     return Composed(
         document=document,
         answers={qid: Prose(tuple(p.tokens)) for qid, p in parsed_answers.items()},

@@ -84,6 +84,8 @@ class FrontMatter:
     classification: str | None = None
     lang: str = "en"
     version: str | None = None
+    #: the organisation's logo on the cover: an image file inside the project
+    logo: Path | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -104,6 +106,9 @@ class Document(FrontMatter):
     #: where the notes are printed: `end` (the notes appendix) or `page` (at the foot of the
     #: page that calls them); the HTML page always lists them at the end
     notes: str = "end"
+    #: `typeset` (default): typographic quotes, apostrophes and dashes in the Markdown text, as
+    #: professional typesetting prints them; `typed`: every character exactly as typed
+    typography: str = "typeset"
 
     @property
     def notes_on_page(self) -> bool:
@@ -142,6 +147,7 @@ class _Checker:
     ) -> dict[str, tuple[Scalar, Value]]:
         """Known keys of a mapping; unknown ones and missing required ones are reported."""
         found: dict[str, tuple[Scalar, Value]] = {}
+        given = {key.text for key, _ in node.items}
         for key, value in node.items:
             if key.text not in allowed:
                 hint = difflib.get_close_matches(key.text, list(allowed), n=1)
@@ -150,6 +156,10 @@ class _Checker:
                 self.error(
                     key.line, f"unknown key `{key.text}` in {what}{suggestion} (known: {known})"
                 )
+                # Checked under the key it most likely means, so a misspelt `questoins` does
+                # not hide the problems of every question inside it.
+                if hint and hint[0] not in given and hint[0] not in found:
+                    found[hint[0]] = (key, value)
                 continue
             found[key.text] = (key, value)
         for name, required in allowed.items():
@@ -184,7 +194,10 @@ FRONT_MATTER_KEYS = {
     "classification": False,
     "lang": False,
     "version": False,
+    "logo": False,
 }
+#: logo files WeasyPrint draws
+LOGO_SUFFIXES = (".png", ".jpg", ".jpeg", ".svg", ".webp", ".gif")
 
 
 _DOCUMENT_KEYS = {
@@ -194,7 +207,11 @@ _DOCUMENT_KEYS = {
     "cover": False,
     "translation_of": False,
     "notes": False,
+    "typography": False,
 }
+#: `typography:` values and what they mean
+TYPOGRAPHY = {"typeset": "typographic quotes, apostrophes and dashes",
+              "typed": "every character exactly as typed"}
 #: `notes:` values and what they mean, for the message when the value is wrong
 NOTES_PLACES = {"end": "a notes appendix", "page": "footnotes at the foot of each page"}
 _SECTION_KEYS = {"title": True, "intro": False, "questions": True}
@@ -214,37 +231,55 @@ def validate(loaded: Loaded, project: Path, shown: str | None = None, *,
         )
     top = check.fields(root, _DOCUMENT_KEYS, "the document")
 
-    front = front_matter(check, top)
+    front = front_matter(check, top, loaded.path.parent, project)
+    before_notes = len(check.problems)
     footnotes = _footnotes(check, top.get("footnotes"))
+    notes_usable = len(check.problems) == before_notes
     sections = _sections(check, top.get("sections"))
     cover = _cover(check, check.text(top.get("cover"), "cover"), loaded.path, project)
     original = _translation_of(check, check.text(top.get("translation_of"), "translation_of"),
                                loaded.path, project)
     notes = _notes(check, check.text(top.get("notes"), "notes"), notes)
+    typography = _typography(check, check.text(top.get("typography"), "typography"))
+
+    def document() -> Document:
+        return Document(
+            path=loaded.path,
+            shown=shown,
+            name=loaded.path.stem,
+            **{**front, "title": front.get("title") or ""},
+            sections=sections,
+            footnotes=footnotes,
+            cover=cover,
+            source=loaded.source,
+            warnings=loaded.warnings,
+            project=project,
+            translation_of=original,
+            notes=notes,
+            typography=typography,
+        )
 
     # Every field is read before deciding, so one run reports all of the file's problems.
     if check.problems:
-        raise BriefingError(sorted([*check.problems, *loaded.warnings], key=by_line))
-    return Document(
-        path=loaded.path,
-        shown=shown,
-        name=loaded.path.stem,
-        **front,
-        sections=sections,
-        footnotes=footnotes,
-        cover=cover,
-        source=loaded.source,
-        warnings=loaded.warnings,
-        project=project,
-        translation_of=original,
-        notes=notes,
-    )
+        problems = sorted([*check.problems, *loaded.warnings], key=by_line)
+        # What did validate, for the next stage to check too (prepare.py): a note called but
+        # never defined is reported with the structural errors, unless the notes are broken.
+        raise InvalidDocument(problems, document() if notes_usable else None)
+    return document()
 
 
+class InvalidDocument(BriefingError):
+    """A document's problems, with the part of it that did validate (or None)."""
+
+    def __init__(self, problems: list[Problem], partial: Document | None):
+        super().__init__(problems)
+        self.partial = partial
 
 
-def front_matter(check: _Checker, top: dict[str, tuple[Scalar, Value]]) -> dict[str, Any]:
-    """The front-matter fields of a document or pack, as keyword arguments of either."""
+def front_matter(check: _Checker, top: dict[str, tuple[Scalar, Value]],
+                 base: Path, project: Path) -> dict[str, Any]:
+    """The front-matter fields of a document or pack, as keyword arguments of either; `base`
+    is the folder of the file, which relative paths (`logo:`) start from."""
 
     def plain(name: str, required: bool = False) -> str | None:
         scalar = check.text(top.get(name), name, required=required)
@@ -267,7 +302,35 @@ def front_matter(check: _Checker, top: dict[str, tuple[Scalar, Value]]) -> dict[
         "classification": plain("classification"),
         "lang": lang,
         "version": plain("version"),
+        "logo": _logo(check, check.text(top.get("logo"), "logo"), base, project),
     }
+
+
+def _typography(check: _Checker, scalar: Scalar | None) -> str:
+    if scalar is None:
+        return "typeset"
+    value = scalar.text.strip()
+    if value not in TYPOGRAPHY:
+        choices = "; ".join(f"`{k}` ({v})" for k, v in TYPOGRAPHY.items())
+        check.error(scalar.line, f"`typography` must be one of {choices}, not `{value}`")
+        return "typeset"
+    return value
+
+
+def _logo(check: _Checker, scalar: Scalar | None, base: Path, project: Path) -> Path | None:
+    if scalar is None:
+        return None
+    resolved = inside_project(scalar.text.strip(), base, project)
+    if resolved is None:
+        check.error(scalar.line, f"logo `{scalar.text}` must be a file inside the project")
+    elif not resolved.is_file():
+        check.error(scalar.line, f"logo `{scalar.text}` does not exist")
+    elif resolved.suffix.lower() not in LOGO_SUFFIXES:
+        check.error(scalar.line, f"logo `{scalar.text}` must be an image "
+                    f"({', '.join(LOGO_SUFFIXES)})")
+    else:
+        return resolved
+    return None
 
 
 def by_line(problem: Problem) -> int:
