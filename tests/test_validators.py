@@ -264,3 +264,34 @@ def test_one_font_program_per_font(project: Path, source: str) -> None:
         assert len(names) == len(set(names)), f"{pdf.name}: a tag names several programs"
         fonts = [name.split("+", 1)[-1] for name in names]
         assert len(fonts) == len(set(fonts)), f"{pdf.name}: a font has several programs"
+
+
+def test_no_stream_data_ends_in_a_carriage_return() -> None:
+    """Flate data that ends in CR (chance: it is the checksum's last byte) is re-encoded, so
+    the CR LF before `endstream` cannot swallow a byte of /Length (page PDFA3B-STREAM-LENGTH)."""
+    import zlib
+
+    from pypdf import PdfWriter
+    from pypdf.generic import EncodedStreamObject, NameObject
+
+    from briefing.assemble.conformance import no_stream_ends_in_cr
+
+    # the last byte is that of 1 + the sum of the bytes: each "!" (33) moves it on, so one of
+    # 256 lengths ends in CR (13)
+    content = next(c for k in range(1, 300)
+                   if zlib.compress(c := b"q 1 w Q\n%" + b"!" * k, 9).endswith(b"\r"))
+    writer = PdfWriter()
+    streams = []
+    for subtype in (None, "/Image"):
+        stream = EncodedStreamObject()
+        stream._data = zlib.compress(content, 9)
+        stream[NameObject("/Filter")] = NameObject("/FlateDecode")
+        if subtype:
+            stream[NameObject("/Subtype")] = NameObject(subtype)
+        writer._add_object(stream)
+        streams.append(stream)
+    assert no_stream_ends_in_cr(writer) == 2
+    text, image = streams
+    assert not text._data.endswith(b"\r") and zlib.decompress(text._data) == content + b"\n"
+    assert image._data.endswith(b">")
+    assert zlib.decompress(bytes.fromhex(image._data[:-1].decode())) == content

@@ -123,6 +123,7 @@ def archival(pdf: bytes, *, sources: Sequence[Source], shown: str) -> bytes:
     from pypdf import PdfWriter
     from pypdf.generic import ArrayObject, ByteStringObject, NameObject
 
+    from briefing.assemble.conformance import no_stream_ends_in_cr
     from briefing.assemble.pdfio import metadata_stream, open_pdf
 
     reader = open_pdf(pdf)
@@ -150,6 +151,7 @@ def archival(pdf: bytes, *, sources: Sequence[Source], shown: str) -> bytes:
     # uncompressed, as PDF/A-1 required and readers of archives still expect
     root[NameObject("/Metadata")] = metadata_stream(
         writer, _xmp(info, identifier, lang=_text(root.get("/Lang")), ua_part=ua_part))
+    no_stream_ends_in_cr(writer)
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
