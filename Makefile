@@ -26,10 +26,13 @@ $(VENV)/.runtime: pyproject.toml scripts/system-deps.sh
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
 	touch $@
 
-$(VENV)/.test: $(VENV)/.runtime
+# The test extra brings the independent validators (page, outloud) and readers (PDFium,
+# pdfminer); `npm ci` brings pdf.js, pinned in package-lock.json, into node_modules/.
+$(VENV)/.test: $(VENV)/.runtime package.json package-lock.json
 	scripts/system-deps.sh test
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 clean:
-	rm -rf out/*.pdf out/*.html out/packs .pytest_cache .mypy_cache .ruff_cache
+	rm -rf out/*.pdf out/*.html out/packs .pytest_cache .mypy_cache .ruff_cache node_modules

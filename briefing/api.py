@@ -13,13 +13,13 @@ from briefing.errors import BriefingError, Problem, shown_path
 from briefing.jobs.outputs import Output
 from briefing.options import BuildOptions
 from briefing.output import safe_name
-from briefing.source.load import load
+from briefing.source.load import UsableTree, load
 from briefing.source.pack import is_pack, validate_pack
-from briefing.source.prepare import prepare, prepare_loaded
+from briefing.source.prepare import every_problem, prepare, prepare_loaded
 from briefing.source.project import BuildDefaults, load_project
 
 if TYPE_CHECKING:
-    from briefing.jobs.batch import JobResult
+    from briefing.jobs.batch import Job, JobResult
 
 LOG = logging.getLogger("briefing")
 
@@ -102,7 +102,10 @@ def check_path(path: Path, project: Path, *, pdf_ua: bool = False) -> tuple[Prob
     checked with its documents, as its build composes them (an image a document names is
     looked for beside that document)."""
     shown = shown_path(path)
-    loaded = load(path, shown)
+    try:
+        loaded = load(path, shown)
+    except UsableTree as usable:  # a duplicate key: the rest of the file is checked too
+        every_problem(usable, project, shown, notes=load_project(project).build.notes or "end")
     if not is_pack(loaded):
         return prepare_loaded(loaded, project, shown, pdf_ua=pdf_ua).warnings
     pack = validate_pack(loaded, project, shown)
@@ -132,6 +135,7 @@ def build(
     jobs: int | Literal["auto"] | None = None,
     executor: Executor | None = None,
     on_result: Callable[[JobResult], None] | None = None,
+    on_plan: Callable[[Sequence[Job]], None] | None = None,
     pdf_ua: bool | None = None,
     handout: int | None = None,
     notes: str | None = None,
@@ -180,6 +184,8 @@ def build(
                             workers=max(workers, 1) if parallel else 1, output=output)
     own = (local_executor(min(workers, len(job_list)))
            if executor is None and workers > 1 and len(job_list) > 1 else None)
+    if on_plan is not None:  # what will run, for a progress display ("3/5")
+        on_plan(job_list)
     try:
         results = run(job_list, own or executor, on_result)
     except BaseException:  # Ctrl-C, SIGTERM: queued jobs are dropped, not run to the end
@@ -189,9 +195,14 @@ def build(
     if own is not None:
         own.shutdown()
     outputs = tuple(o for r in results for o in r.outputs)
-    failures = [(path, error) for path, error in clashes.items()]
-    failures += [(r.job.path, BriefingError(r.problems)) for r in [*failed, *results] if r.failed]
-    return BuildResult(outputs, tuple(failures))
+    # a pack split into chunks fails once, with every chunk's problems
+    by_path: dict[Path, list[Problem]] = {path: list(e.problems) for path, e in clashes.items()}
+    for r in [*failed, *results]:
+        if r.failed:
+            by_path.setdefault(r.job.path, []).extend(r.problems)
+    failures = tuple((path, BriefingError(dict.fromkeys(problems)))
+                     for path, problems in by_path.items())
+    return BuildResult(outputs, failures)
 
 
 def output_problem(paths: Sequence[Path] | None) -> str | None:

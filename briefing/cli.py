@@ -147,7 +147,7 @@ def build(ctx: click.Context, files: tuple[str, ...], out_dir: Path | None, pape
             result = api.build(
                 paths or None, project=project, out_dir=out_dir, paper=paper, strict=strict,
                 profile=profile, jobs=jobs or "auto", executor=executor,
-                on_result=on_result, pdf_ua=pdf_ua, pdf_a=pdf_a,
+                on_result=on_result, on_plan=progress.plan, pdf_ua=pdf_ua, pdf_a=pdf_a,
                 handout=int(handout[0]) if handout else None, notes=notes, output=output_pdf,
                 print_links=print_links,
                 email_budget=int(email_budget * 1024 * 1024) if email_budget else None,
@@ -161,27 +161,43 @@ def build(ctx: click.Context, files: tuple[str, ...], out_dir: Path | None, pape
         _report(output.warnings)
     for _, failure in result.failures:
         _report(failure.problems)
-    click.echo(_summary(result))
+    if result.outputs:  # no empty table when nothing was built
+        click.echo(_summary(result))
+    removed = [path for output in result.outputs for path in output.removed]
+    if removed:
+        click.echo(f"removed {len(removed)} copy(ies) of recipients no longer in the "
+                   "recipients file:", err=True)
+        for path in removed:
+            click.echo(f"  {_display(path)}", err=True)
     if result.failures:
-        names = ", ".join(_display(path) for path, _ in result.failures)
+        names = ", ".join(dict.fromkeys(_display(path) for path, _ in result.failures))
         click.echo(f"{len(result.outputs)} built, {len(result.failures)} failed: {names}",
                    err=True)
         sys.exit(1)
 
 
 class _Progress:
-    """A progress bar on a terminal; one plain line per finished job otherwise."""
+    """A progress bar on a terminal ("3/5", and the files still being built); one plain line
+    per finished job otherwise ("[3/5] content/x.yaml: 1 output(s) (1.2 s)")."""
 
     def __init__(self, console: Any):
         self.console = console
         self.bar: Any = None
         self.done = 0
+        self.total: int | None = None
+        self.pending: list[Any] = []
 
     def __enter__(self) -> _Progress:
         if self.console.is_terminal:
-            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
 
-            self.bar = Progress(TextColumn("Building"), BarColumn(),
+            self.bar = Progress(TextColumn("Building"), BarColumn(), MofNCompleteColumn(),
                                 TextColumn("{task.fields[what]}"), TimeElapsedColumn(),
                                 console=self.console, transient=True)
             self.bar.__enter__()
@@ -192,14 +208,30 @@ class _Progress:
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
 
+    def plan(self, jobs: Any) -> None:
+        self.total = len(jobs)
+        self.pending = list(jobs)
+        if self.bar is not None:
+            self.bar.update(self.task, total=self.total, what=self._building())
+
+    def _building(self) -> str:
+        names = list(dict.fromkeys(_display(job.path) for job in self.pending))
+        if not names:
+            return ""
+        more = f" and {len(names) - 1} more" if len(names) > 1 else ""
+        return f"building {names[0]}{more}"
+
     def advance(self, result: Any) -> None:
         self.done += 1
+        key = (result.job.path, result.job.recipients)
+        self.pending = [j for j in self.pending if (j.path, j.recipients) != key]
         what = _display(result.job.path)
         state = "failed" if result.failed else f"{len(result.outputs)} output(s)"
+        count = f"{self.done}/{self.total}" if self.total else str(self.done)
         if self.bar is not None:
-            self.bar.update(self.task, advance=1, what=f"{what}: {state}")
+            self.bar.update(self.task, advance=1, what=self._building() or f"{what}: {state}")
         else:
-            click.echo(f"[{self.done}] {what}: {state} ({result.seconds:.1f} s)", err=True)
+            click.echo(f"[{count}] {what}: {state} ({result.seconds:.1f} s)", err=True)
 
 
 def _summary(result: Any) -> str:

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Make sure the system libraries and fonts briefing needs are present.
 #   scripts/system-deps.sh runtime   Pango (>= 1.44, for WeasyPrint) and the fonts the theme uses
-#   scripts/system-deps.sh test      also poppler-utils and qpdf, which the tests read PDFs with,
-#                                    and chromium (headless), which drives the preview's test
+#   scripts/system-deps.sh test      also poppler-utils, qpdf and node/npm (for pdf.js), which the
+#                                    tests read PDFs with, and chromium (headless), which drives
+#                                    the preview's test
 # Installs what is missing with apt-get when run as root on Debian/Ubuntu; otherwise stops and
 # says exactly what to install.
 set -euo pipefail
@@ -37,6 +38,9 @@ fi
 if [ "$mode" = test ]; then
   command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
   command -v qpdf >/dev/null 2>&1 || missing+=(qpdf)
+  # node and npm run pdf.js (npm pdfjs-dist, Firefox's PDF reader) in tests/pdfjs_text.mjs.
+  command -v node >/dev/null 2>&1 || missing+=(nodejs)
+  command -v npm >/dev/null 2>&1 || missing+=(npm)
   # headless Chromium drives `briefing preview` in tests/test_preview_browser.py
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 fi

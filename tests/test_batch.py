@@ -59,7 +59,7 @@ def test_cli_parallel_with_one_failure(tmp_path: Path) -> None:
         assert (project / name).is_file()
         assert any(line.startswith(name) for line in result.stdout.splitlines())
     # without a terminal, progress is one plain line per finished job
-    assert "[1] " in result.stderr
+    assert "[1/4] " in result.stderr  # "done/total"
 
 
 def test_process_pool_gives_the_same_bytes(tmp_path: Path, inline: dict[str, bytes]) -> None:

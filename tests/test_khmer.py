@@ -207,12 +207,13 @@ def test_web_page_has_break_opportunities_not_characters(
 # --- hyphenation follows each document's language -------------------------------------------
 
 def hyphenated(text: str, words: str) -> list[tuple[str, int]]:
-    """(word, split) for every line that ends in a hyphen; the word must be a source word."""
+    """(word, split) for every line that ends in a hyphen (a layout hyphen extracts as U+00AD);
+    the word must be a source word."""
     vocabulary = set(words.split())
     lines = [line.strip() for line in text.splitlines()]
     found = []
     for line, following in itertools.pairwise(lines):
-        if re.search(r"\w[-\u2010]$", line) and following:
+        if re.search(r"\w[-\u2010\u00ad]$", line) and following:
             head, tail = line.split()[-1][:-1], following.split()[0]
             assert head + tail in vocabulary, (head, tail)
             found.append((head + tail, len(head)))

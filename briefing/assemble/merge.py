@@ -28,6 +28,8 @@ from pypdf.generic import (
     TextStringObject,
 )
 
+from briefing.assemble.conformance import declare_pdf_17, print_links
+from briefing.assemble.fonts import share_font_programs
 from briefing.assemble.pdfio import link_target, open_pdf, page_as_form, stamp
 from briefing.assemble.tags import PartPages, is_tagged, merge_structure
 from briefing.render.pdf import Anchor, RenderedPart
@@ -176,6 +178,9 @@ def assemble(
     _page_labels(writer, parts, starts, numbers)
     _outline(writer, outline, anchors)
     _metadata(writer, metadata)
+    declare_pdf_17(writer)
+    print_links(writer)
+    share_font_programs(writer)
     writer.compress_identical_objects()
     buffer = io.BytesIO()
     writer.write(buffer)

@@ -28,6 +28,8 @@ from pypdf.generic import (
     StreamObject,
 )
 
+from briefing.assemble.conformance import declare_pdf_17, print_links
+
 MM = 72 / 25.4
 """Points per millimetre."""
 
@@ -46,7 +48,10 @@ def read(pdf: bytes) -> PdfReader:
 
 
 def to_bytes(writer: PdfWriter) -> bytes:
-    """Share identical objects, drop unreferenced ones, and serialise."""
+    """Declare PDF 1.7 and printable links (see conformance), share identical objects, drop
+    unreferenced ones, and serialise."""
+    declare_pdf_17(writer)
+    print_links(writer)
     writer.compress_identical_objects()
     buffer = io.BytesIO()
     writer.write(buffer)

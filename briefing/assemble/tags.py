@@ -53,6 +53,7 @@ from pypdf.generic import (
 )
 
 from briefing.assemble.pdfio import metadata_stream, number_tree, open_pdf
+from briefing.assemble.tagfix import empty_mcids, regroup_list
 
 #: keys of a structure element copied as they are (values are plain data)
 _PLAIN_KEYS = ("/S", "/T", "/Lang", "/Alt", "/E", "/ActualText", "/C", "/R", "/A")
@@ -261,10 +262,13 @@ class _TaggedPart:
                       for k, i in enumerate(part.pages)]
         self.page_map: dict[int, IndirectObject] = {}
         self.annot_map: dict[int, IndirectObject] = {}
+        #: MCIDs that paint nothing, by merged page: left out of the tree (see tagfix)
+        self.empty: dict[int, set[int]] = {}
         for merged, source, _ in self.pages:
             source_ref = source.indirect_reference
             assert source_ref is not None and merged.indirect_reference is not None
             self.page_map[source_ref.idnum] = merged.indirect_reference
+            self.empty[merged.indirect_reference.idnum] = empty_mcids(source)
             ours = _annots(source)
             theirs = _annots(merged)
             if len(ours) == len(theirs):
@@ -336,13 +340,14 @@ class _TaggedPart:
         for kid in raw:
             resolved = kid.get_object()
             if isinstance(resolved, NumberObject):
-                if isinstance(page, IndirectObject):
+                if isinstance(page, IndirectObject) and not self._empty(page, int(resolved)):
                     kids.append(NumberObject(int(resolved)))
                     pending.mcids.append((page, int(resolved)))
             elif isinstance(resolved, DictionaryObject) and resolved.get("/Type") == "/MCR":
                 on = self._page(resolved.get("/Pg"), page)
-                if isinstance(on, IndirectObject) and "/Stm" not in resolved:
-                    mcid = int(cast(int, resolved["/MCID"]))
+                mcid = int(cast(int, resolved.get("/MCID", -1)))
+                if (isinstance(on, IndirectObject) and "/Stm" not in resolved
+                        and not self._empty(on, mcid)):
                     kids.append(DictionaryObject({
                         NameObject("/Type"): NameObject("/MCR"),
                         NameObject("/Pg"): on, NameObject("/MCID"): NumberObject(mcid)}))
@@ -376,12 +381,18 @@ class _TaggedPart:
         added = self.writer._add_object(element)
         for child in children:
             cast(DictionaryObject, child.get_object())[NameObject("/P")] = added
+        if str(element["/S"]) == "/L":
+            element[NameObject("/K")] = ArrayObject(
+                regroup_list(kids, self.writer._add_object, added))
         for on, mcid in pending.mcids:
             self.claimed.setdefault(on.idnum, {}).setdefault(mcid, added)
         self.annots += [(annot, added) for annot in pending.annots]
         if "/ID" in element:
             self.merger.ids.setdefault(str(element["/ID"]), added)
         return added
+
+    def _empty(self, page: IndirectObject, mcid: int) -> bool:
+        return mcid in self.empty.get(page.idnum, ())
 
     def _rename_ids(self, source: DictionaryObject, element: DictionaryObject) -> None:
         """IDs are unique per part only: prefix them, and the /Headers that name them."""

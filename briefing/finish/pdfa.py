@@ -210,7 +210,8 @@ def _clean_objects(writer: PdfWriter) -> list[str]:
             if "/AA" in obj:  # automatic actions: scripts run on opening, closing, ...
                 del obj[NameObject("/AA")]
             action = obj.get("/A")
-            if action is not None:
+            if action is not None and obj.get("/Type") != "/StructElem":
+                # (a structure element's /A is its attributes, such as a cell's /Headers)
                 action_dict = action.get_object()
                 if (isinstance(action_dict, DictionaryObject)
                         and action_dict.get("/S") not in ALLOWED_ACTIONS):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from briefing.errors import BriefingError, Problem, shown_path
 from briefing.jobs.outputs import Output
-from briefing.jobs.pack import PackCopy, manifest_file, write_manifest
+from briefing.jobs.pack import PackCopy, manifest_file, remove_stale_copies, write_manifest
 from briefing.jobs.pipeline import (
     LAYOUT_STAGES,
     WRITE_STAGES,
@@ -149,14 +149,15 @@ def run(jobs: Sequence[Job], executor: Executor | None = None,
                 for more_key, more in finished(key, future.result()):
                     futures[executor.submit(run_job, more)] = more_key
     ordered = [results[key] for key in sorted(results)]
-    _write_manifests(ordered)
-    return ordered
+    return _write_manifests(ordered)
 
 
-def _write_manifests(results: Sequence[JobResult]) -> None:
-    """Chunked packs get one manifest, in recipient order, once every chunk is done."""
+def _write_manifests(results: Sequence[JobResult]) -> list[JobResult]:
+    """Chunked packs get one manifest, in recipient order, once every chunk is done, and
+    lose the copies of recipients no longer listed (named with the pack's first copy)."""
 
     by_pack: dict[Path, list[JobResult]] = {}
+    updated: dict[int, JobResult] = {}
     for result in results:
         if result.job.recipients is not None:
             by_pack.setdefault(result.job.path, []).append(result)
@@ -167,6 +168,12 @@ def _write_manifests(results: Sequence[JobResult]) -> None:
         rendered = chunks[0].job.rendered
         assert rendered is not None and rendered.shared is not None
         write_manifest(manifest_file(rendered.shared.pack, chunks[0].job.out_dir), copies)
+        removed = remove_stale_copies(rendered.shared.pack, chunks[0].job.out_dir)
+        first = chunks[0]
+        if removed and first.outputs:
+            outputs = (replace(first.outputs[0], removed=removed), *first.outputs[1:])
+            updated[id(first)] = replace(first, outputs=outputs)
+    return [updated.get(id(r), r) for r in results]
 
 
 def local_executor(workers: int) -> Executor:

@@ -18,6 +18,8 @@ class Output:
     size: int
     seconds: float
     warnings: tuple[Problem, ...] = ()
+    #: per-recipient copies removed because their recipient left the recipients file
+    removed: tuple[Path, ...] = ()
 
 
 def fail_if_strict(strict: bool, warnings: Sequence[Problem]) -> None:

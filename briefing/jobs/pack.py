@@ -14,7 +14,9 @@ then only an assembly.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -55,7 +57,6 @@ from briefing.render.pdf import RenderedPart
 from briefing.render.strings import Strings, project_strings, strings_for
 from briefing.render.theme import Theme
 from briefing.source.markdown import XREF_SCHEME, Composed
-from briefing.source.model import slugify
 from briefing.source.pack import Pack, Recipient, notes_on_page
 
 
@@ -312,6 +313,9 @@ class PackCopy:
     size: int
 
 
+LOG = logging.getLogger("briefing")
+
+
 def write_copies(shared: SharedPack, *, project: Path, out_dir: Path, options: BuildOptions,
                  indexes: Sequence[int] | None = None) -> list[PackCopy]:
     """Write the pack, or one copy per recipient plus a manifest, under `out_dir/packs/`.
@@ -339,18 +343,43 @@ def write_copies(shared: SharedPack, *, project: Path, out_dir: Path, options: B
         sources = pack_sources(pack, project)
     else:
         sources = ()
+    refused: list[Problem] = []
     for index in chosen:
         recipient, cover = everyone[index], shared.covers[index]
         pdf = assemble([cover, *shared.parts], outline, copy_metadata(pack, recipient),
                        shared.overlays[index], cache)
-        pdf, pages = finish(pdf, options, shown_path(targets[index]),
-                            starts=item_starts(cover, shared), sources=sources,
-                            optimised=bool(optimised))
+        try:
+            pdf, pages = finish(pdf, options, shown_path(targets[index]),
+                                starts=item_starts(cover, shared), sources=sources,
+                                optimised=bool(optimised))
+        except BriefingError as error:  # over the e-mail budget: every such copy is named
+            refused.extend(error.problems)
+            continue
         write_atomic(targets[index], pdf)
         copies.append(PackCopy(recipient, targets[index], pages, len(pdf)))
+    if refused:
+        raise BriefingError(refused)
     if pack.recipients and indexes is None:
         write_manifest(manifest_file(pack, out_dir), copies)
     return copies
+
+
+def remove_stale_copies(pack: Pack, out_dir: Path) -> tuple[Path, ...]:
+    """Copies for recipients no longer in the recipients file, removed once every copy of a
+    build is written, so "send everything in the folder" never sends a stale one. Only PDFs
+    directly in the pack's own folder are touched; the removed ones are returned, to be
+    listed."""
+    if not pack.recipients:
+        return ()
+    keep = {path.name for path in copy_files(pack, out_dir)}
+    removed = []
+    for path in sorted((out_dir / "packs" / safe_name(pack.name)).glob("*.pdf")):
+        if path.name not in keep and path.is_file() and not path.is_symlink():
+            path.unlink()
+            removed.append(path)
+            LOG.info("%s: removed, its recipient is no longer in the recipients file",
+                     shown_path(path))
+    return tuple(removed)
 
 
 def _optimised(placed: Placed, optimised: dict[bytes, bytes]) -> Placed:
@@ -395,15 +424,28 @@ def recipient_files(folder: Path, recipients: Sequence[Recipient]) -> list[Path]
     taken: set[str] = set()
     files = []
     for recipient in recipients:
-        stem = slugify(recipient.name) or "recipient"
+        stem = recipient_stem(recipient.name)
         if stem in taken and recipient.organisation:
-            stem = slugify(f"{recipient.name} {recipient.organisation}") or stem
+            stem = recipient_stem(f"{recipient.name} {recipient.organisation}")
         candidate, n = stem, 2
         while candidate in taken:
             candidate, n = f"{stem}-{n}", n + 1
         taken.add(candidate)
         files.append(folder / f"{candidate}.pdf")
     return files
+
+
+def recipient_stem(name: str) -> str:
+    """A file name for a recipient in any script: transliterated to ASCII where a library
+    can (python-slugify: `王小明` → `wang-xiao-ming`, `សុខ ចាន់` → `sukh-caan`), else
+    `recipient-` and a digest of the name, stable and different for each recipient."""
+    from slugify import slugify as transliterate
+
+    stem = transliterate(name, max_length=60, word_boundary=True)
+    if stem:
+        return stem
+    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+    return f"recipient-{digest}"
 
 
 def write_manifest(path: Path, copies: Sequence[PackCopy]) -> None:

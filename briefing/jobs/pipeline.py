@@ -25,14 +25,20 @@ from typing import Any
 from briefing.errors import BriefingError, Problem, shown_path
 from briefing.jobs.document import Merged, lay_out_document
 from briefing.jobs.outputs import Output, fail_if_strict
-from briefing.jobs.pack import PackCopy, SharedPack, lay_out_pack, write_copies
+from briefing.jobs.pack import (
+    PackCopy,
+    SharedPack,
+    lay_out_pack,
+    remove_stale_copies,
+    write_copies,
+)
 from briefing.jobs.parts import PartCache, Renderer, paper_for
 from briefing.options import BuildOptions
 from briefing.output import chosen_paths, safe_name, write_atomic
-from briefing.source.load import Loaded, load
+from briefing.source.load import Loaded, UsableTree, load
 from briefing.source.markdown import Composed
 from briefing.source.pack import Pack, is_pack, validate_pack
-from briefing.source.prepare import prepare_loaded
+from briefing.source.prepare import every_problem, prepare_loaded
 
 LOG = logging.getLogger("briefing")
 
@@ -90,7 +96,10 @@ class Written:
 
 
 def read(request: Request) -> Source:
-    return Source(request, load(request.path, request.shown))
+    try:
+        return Source(request, load(request.path, request.shown))
+    except UsableTree as usable:  # a duplicate key: the rest of the file is checked too
+        every_problem(usable, request.project, request.shown, notes=request.options.notes)
 
 
 def compose(source: Source) -> Prepared:
@@ -150,10 +159,14 @@ def write(rendered: Rendered) -> Written:
                           options=options, indexes=rendered.indexes)
     each = (time.perf_counter() - started) / max(len(copies), 1)
     chosen = rendered.indexes if rendered.indexes is not None else range(len(copies))
+    # the whole pack written (not a chunk of it): copies of recipients gone are removed
+    removed = (remove_stale_copies(rendered.shared.pack, request.out_dir)
+               if rendered.indexes is None else ())
     outputs = tuple(
-        # the pack's warnings are reported once, with its first copy
+        # the pack's warnings, and the copies removed, are reported once, with its first copy
         Output(source=request.path, pdf=c.pdf, html=None, pages=c.pages, size=c.size,
-               seconds=each, warnings=rendered.warnings if index == 0 else ())
+               seconds=each, warnings=rendered.warnings if index == 0 else (),
+               removed=removed if index == 0 else ())
         for index, c in zip(chosen, copies, strict=True)
     )
     return Written(request, outputs, tuple(copies))

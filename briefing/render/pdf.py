@@ -23,6 +23,7 @@ from briefing.render.timelimit import (
     time_limit,
     time_limit_for,
 )
+from briefing.source.khmer import ZWSP, zero_width_breaks
 from briefing.source.markdown import XREF_SCHEME
 
 PX_TO_PT = 0.75
@@ -129,9 +130,12 @@ def render_pdf(html: str, *, name: str, base: Path, project: Path, shown: str,
     import weasyprint
 
     from briefing.render.actual_text import install_actual_text
+    from briefing.render.tounicode import install_unicode_fallback, layout_hyphens_soft
 
     install_actual_text()  # extracted Khmer text equals the source (see source/khmer.py)
+    install_unicode_fallback()  # every glyph drawn has a Unicode value (PDF/UA)
     install_layout_checks()  # the time limit stops a layout on any thread (timelimit.py)
+    html = zero_width_breaks(html)
     LOG.info("%s: rendering %s", shown, name)
     fetcher = project_fetcher(project)
     limit = time_limit_for(len(html))
@@ -142,7 +146,8 @@ def render_pdf(html: str, *, name: str, base: Path, project: Path, shown: str,
             )
             document = source.render(font_config=font_configuration(project))
             _neutralise(document)
-            pdf = document.write_pdf(pdf_tags=tagged, attachments=None)
+            with layout_hyphens_soft(html):
+                pdf = document.write_pdf(pdf_tags=tagged, attachments=None)
     except TimeLimitExceeded:
         raise BriefingError.at(shown, None, (
             f"{name}: laying out took longer than {limit or 0:.0f} s and was stopped; look "
@@ -202,4 +207,4 @@ def _link_text(element: Any, parents: dict[Any, Any]) -> str:
     if element is None:
         return ""
     label = " ".join(str(element.get("aria-label") or "").split())
-    return label or " ".join("".join(element.itertext()).split())
+    return label or " ".join("".join(element.itertext()).replace(ZWSP, "").split())

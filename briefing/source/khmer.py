@@ -118,6 +118,22 @@ def segment_html(html: str) -> str:
     return "".join(out)
 
 
+ZWSP = "\u200b"
+
+
+def zero_width_breaks(html: str) -> str:
+    """The HTML given to the PDF renderer, with each `<wbr>` as a U+200B (ZERO WIDTH SPACE).
+
+    Both are the same break opportunity, but WeasyPrint makes each `<wbr>` a box of its own:
+    every Khmer word became a separate piece of marked content, its links zero-width link
+    annotations (empty Link elements, outloud LNK-003) and its gaps empty Span elements, and
+    PDFium, which orders a line's text objects by position, then drew each word's /ActualText
+    more than once. With U+200B a line of text is one box; Pango draws no glyph for it and the
+    /ActualText leaves it out, so no reader sees it. The HTML output keeps its `<wbr>`.
+    """
+    return html.replace("<wbr>", ZWSP)
+
+
 def needs_actual_text(text: str) -> bool:
     """Whether a line of text must carry /ActualText to be extracted as it was written."""
     return _COMPLEX.search(text) is not None and _RTL.search(text) is None

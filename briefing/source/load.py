@@ -81,7 +81,12 @@ def load(path: Path, display_path: str | None = None) -> Loaded:
     except OSError as exc:
         raise BriefingError.at(shown, None, f"cannot read file: {exc.strerror}") from None
     text, warnings = decode(raw, shown)
-    root, more = parse_with_warnings(text, shown)
+    try:
+        root, more = parse_with_warnings(text, shown)
+    except _UsableRoot as usable:
+        raise UsableTree(usable.problems, Loaded(
+            path=path, root=usable.root, source=raw,
+            warnings=tuple(dict.fromkeys((*warnings, *usable.warnings))))) from None
     # A character typed inside double quotes is seen both in its line and in its scalar.
     unique = tuple(dict.fromkeys((*warnings, *more)))
     return Loaded(path=path, root=root, source=raw, warnings=unique)
@@ -230,8 +235,26 @@ def parse_with_warnings(text: str, shown: str) -> tuple[Value, tuple[Problem, ..
     state = _State(shown, aliases)
     root = _convert(node, state, depth=0, origin=node.start_mark.line + 1)
     if state.problems:
-        raise BriefingError(sorted(state.problems, key=_by_line))
+        raise _UsableRoot(sorted(state.problems, key=_by_line), root, tuple(state.warnings))
     return root, tuple(state.warnings)
+
+
+class _UsableRoot(BriefingError):
+    def __init__(self, problems: list[Problem], root: Value, warnings: tuple[Problem, ...]):
+        super().__init__(problems)
+        self.root = root
+        self.warnings = warnings
+
+
+class UsableTree(BriefingError):
+    """Problems found while loading (a duplicate key, a merge key, a control character) in a
+    tree that is still whole: the schema can be checked too, so every problem of the file is
+    reported at once (source/prepare.py). Callers that only catch BriefingError see the
+    load's problems as before."""
+
+    def __init__(self, problems: tuple[Problem, ...], loaded: Loaded):
+        super().__init__(problems)
+        self.loaded = loaded
 
 
 def _has_content(text: str) -> bool:
@@ -281,6 +304,9 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str, shown: str) -> BriefingE
         problem = f"{problem} ({context} that starts on line {context_mark.line + 1})"
     elif context:
         problem = f"{problem} ({context})"
+    short = _short_continuation(text, exc)
+    if short is not None:
+        return BriefingError.at(shown, short[0], short[1])
     hints = [hint for needle, hint in _HINTS if needle in problem]
     if exc.problem_mark is not None:
         quoted = _runaway_quote(text, exc.problem_mark.line)
@@ -291,6 +317,37 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str, shown: str) -> BriefingE
     if hints:
         message += f"; {hints[0]}"
     return BriefingError.at(shown, line, message)
+
+
+_KEY_LINE = re.compile(r"^(\s*(?:-\s+)?)([^\s:#][^:#]*?):[ \t]+[^\s|>#]")
+
+
+def _short_continuation(text: str, exc: yaml.MarkedYAMLError) -> tuple[int, str] | None:
+    """A text's second line indented no deeper than its key (`answer: Some text` then
+    `more text` under `answer`) reads to YAML as a key missing its `:`, found a line late.
+    The line to fix is the one that starts the "key": that continuation line."""
+    if "could not find expected ':'" not in (exc.problem or "") or exc.context_mark is None:
+        return None
+    lines = text.split("\n")
+    number = exc.context_mark.line
+    if number >= len(lines) or ":" in lines[number]:
+        return None
+    indent = len(lines[number]) - len(lines[number].lstrip(" "))
+    for above in range(number - 1, -1, -1):
+        if not lines[above].strip() or lines[above].lstrip().startswith("#"):
+            continue
+        key = _KEY_LINE.match(lines[above])
+        if key is None:
+            return None
+        key_column = len(key.group(1))
+        if indent > key_column:
+            return None
+        name = key.group(2).strip()
+        return number + 1, (
+            f"YAML syntax error: this line continues the text of `{name}` (line {above + 1}) "
+            f"but is indented too little: indent it further than `{name}:`, or start the text "
+            f"on its own lines with `{name}: |`")
+    return None
 
 
 def _runaway_quote(text: str, error_line: int) -> int | None:

@@ -147,6 +147,7 @@ class _Checker:
     ) -> dict[str, tuple[Scalar, Value]]:
         """Known keys of a mapping; unknown ones and missing required ones are reported."""
         found: dict[str, tuple[Scalar, Value]] = {}
+        given = {key.text for key, _ in node.items}
         for key, value in node.items:
             if key.text not in allowed:
                 hint = difflib.get_close_matches(key.text, list(allowed), n=1)
@@ -155,6 +156,10 @@ class _Checker:
                 self.error(
                     key.line, f"unknown key `{key.text}` in {what}{suggestion} (known: {known})"
                 )
+                # Checked under the key it most likely means, so a misspelt `questoins` does
+                # not hide the problems of every question inside it.
+                if hint and hint[0] not in given and hint[0] not in found:
+                    found[hint[0]] = (key, value)
                 continue
             found[key.text] = (key, value)
         for name, required in allowed.items():
@@ -227,7 +232,9 @@ def validate(loaded: Loaded, project: Path, shown: str | None = None, *,
     top = check.fields(root, _DOCUMENT_KEYS, "the document")
 
     front = front_matter(check, top, loaded.path.parent, project)
+    before_notes = len(check.problems)
     footnotes = _footnotes(check, top.get("footnotes"))
+    notes_usable = len(check.problems) == before_notes
     sections = _sections(check, top.get("sections"))
     cover = _cover(check, check.text(top.get("cover"), "cover"), loaded.path, project)
     original = _translation_of(check, check.text(top.get("translation_of"), "translation_of"),
@@ -235,26 +242,38 @@ def validate(loaded: Loaded, project: Path, shown: str | None = None, *,
     notes = _notes(check, check.text(top.get("notes"), "notes"), notes)
     typography = _typography(check, check.text(top.get("typography"), "typography"))
 
+    def document() -> Document:
+        return Document(
+            path=loaded.path,
+            shown=shown,
+            name=loaded.path.stem,
+            **{**front, "title": front.get("title") or ""},
+            sections=sections,
+            footnotes=footnotes,
+            cover=cover,
+            source=loaded.source,
+            warnings=loaded.warnings,
+            project=project,
+            translation_of=original,
+            notes=notes,
+            typography=typography,
+        )
+
     # Every field is read before deciding, so one run reports all of the file's problems.
     if check.problems:
-        raise BriefingError(sorted([*check.problems, *loaded.warnings], key=by_line))
-    return Document(
-        path=loaded.path,
-        shown=shown,
-        name=loaded.path.stem,
-        **front,
-        sections=sections,
-        footnotes=footnotes,
-        cover=cover,
-        source=loaded.source,
-        warnings=loaded.warnings,
-        project=project,
-        translation_of=original,
-        notes=notes,
-        typography=typography,
-    )
+        problems = sorted([*check.problems, *loaded.warnings], key=by_line)
+        # What did validate, for the next stage to check too (prepare.py): a note called but
+        # never defined is reported with the structural errors, unless the notes are broken.
+        raise InvalidDocument(problems, document() if notes_usable else None)
+    return document()
 
 
+class InvalidDocument(BriefingError):
+    """A document's problems, with the part of it that did validate (or None)."""
+
+    def __init__(self, problems: list[Problem], partial: Document | None):
+        super().__init__(problems)
+        self.partial = partial
 
 
 def front_matter(check: _Checker, top: dict[str, tuple[Scalar, Value]],

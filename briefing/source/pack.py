@@ -237,6 +237,17 @@ def notes_on_page(pack: Pack, document: Document) -> bool:
     return document.notes_on_page
 
 
+def recipients_dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
+    """Commas, or what the file is separated by: spreadsheets in much of Europe save CSV with
+    semicolons, and some exports use tabs. csv.Sniffer looks at the first lines, choosing
+    among these three only; comma when it cannot tell."""
+    sample = "\n".join(text.splitlines()[:20])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        return csv.excel
+
+
 def read_recipients(path: Path, shown: str) -> tuple[Recipient, ...]:
     """A CSV with a header row, or a YAML list of mappings; `name` is required.
 
@@ -250,7 +261,7 @@ def read_recipients(path: Path, shown: str) -> tuple[Recipient, ...]:
             text = path.read_bytes().decode("utf-8-sig")
         except UnicodeDecodeError:
             raise BriefingError.at(shown, None, "recipients file is not UTF-8") from None
-        reader = csv.DictReader(io.StringIO(text))
+        reader = csv.DictReader(io.StringIO(text), dialect=recipients_dialect(text))
         start = 2
         for row in reader:
             rows.append((start, {(k or "").strip().lower(): (v or "").strip()
