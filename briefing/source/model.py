@@ -501,7 +501,8 @@ def _footnotes(check: _Checker, entry: tuple[Scalar, Value] | None) -> tuple[Foo
     notes = []
     for label, text in value.items:
         if not re.match(r"^[^\s\[\]^]+$", label.text):
-            check.error(label.line, f"footnote label `{label.text}` must be one word")
+            shown = "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in label.text)
+            check.error(label.line, f"footnote label `{shown}` must be one word")
             continue
         scalar = check.text((label, text), f"footnote {label.text}", required=True)
         if scalar:
