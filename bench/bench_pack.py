@@ -1,22 +1,28 @@
-"""The demo pack with many recipients: copies with reuse against one build per copy, and the
-memory of 200 copies against 10.
+"""Per-recipient copies of the demo pack: N copies in one build against N single-copy builds,
+and the memory of N copies against 10, measured in one interleaved run.
 
-"One build per copy" is a one-recipient pack built as its own process (median of 3) times the
-number of recipients. CPU time from wait4 (workers included), wall time, peak resident size
-(the largest single process: with -j 2, a worker or the parent).
+The yardstick is what N copies cost built one at a time: a one-recipient pack built as its
+own project (everything rendered for that one copy), its median CPU time × N. The commands
+take turns (one copy, N at -j 2, N at -j 1, 10 at -j 2; then again ...), so a load that comes
+and goes on the shared machine falls on all of them alike. CPU time is user + system from
+wait4 (worker processes included), medians over the rounds; peak is the largest resident
+size of any one process (wait4's ru_maxrss).
 
-    .venv/bin/python bench/bench_pack.py [RECIPIENTS]
+    .venv/bin/python bench/bench_pack.py                       # 200 copies, 2 rounds
+    .venv/bin/python bench/bench_pack.py --rounds 6 --recipients 500
 """
 
 from __future__ import annotations
 
+import argparse
 import shutil
-import statistics
-import sys
 import tempfile
 from pathlib import Path
 
-from common import BIN, REPO, run_once
+from common import BIN, REPO, Command, alternate
+
+PACK = "content/packs/partner-briefing.yaml"
+FOLDER = Path("out") / "packs" / "partner-briefing"
 
 
 def make_project(root: Path, recipients: int) -> Path:
@@ -29,38 +35,47 @@ def make_project(root: Path, recipients: int) -> Path:
     return root
 
 
-def build(project: Path, jobs: int) -> tuple[float, float, float]:
-    return run_once([str(BIN / "briefing"), "build", "content/packs/partner-briefing.yaml",
-                     "-j", str(jobs)], project)
+def build(name: str, project: Path, jobs: int) -> Command:
+    def clean() -> None:
+        shutil.rmtree(project / "out", ignore_errors=True)
+
+    return Command(name, [str(BIN / "briefing"), "build", PACK, "-j", str(jobs)], project,
+                   before=clean)
 
 
 def main() -> None:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--recipients", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="interleaved rounds, each builds every command once (default 2: "
+                             "the machine is shared; use more for steadier medians)")
+    args = parser.parse_args()
+    count = args.recipients
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
-        one_project = make_project(base / "one", 1)
-        one = [build(one_project, 1) for _ in range(3)]
-        one_cpu = statistics.median(r[0] for r in one)
-        one_wall = statistics.median(r[1] for r in one)
-        ten = build(make_project(base / "ten", 10), 1)
-        j1 = build(make_project(base / "j1", count), 1)
-        j2 = build(make_project(base / "j2", count), 2)
-        same = all(
-            (base / "j1" / "out" / "packs" / "partner-briefing" / p.name).read_bytes()
-            == p.read_bytes()
-            for p in (base / "j2" / "out" / "packs" / "partner-briefing").glob("*.pdf"))
-    print(f"one copy as its own build:       CPU {one_cpu:6.2f} s  wall {one_wall:6.2f} s")
-    print(f"10 copies, -j 1:                 CPU {ten[0]:6.2f} s  wall {ten[1]:6.2f} s"
-          f"  peak {ten[2]:5.0f} MB")
-    print(f"{count} copies, -j 1:                CPU {j1[0]:6.2f} s  wall {j1[1]:6.2f} s"
-          f"  peak {j1[2]:5.0f} MB")
-    print(f"{count} copies, -j 2:                CPU {j2[0]:6.2f} s  wall {j2[1]:6.2f} s"
-          f"  peak {j2[2]:5.0f} MB")
-    wall_ratio, cpu_ratio = one_wall * count / j2[1], one_cpu * count / j2[0]
-    print(f"{count} builds / {count} copies -j 2 (target >= 40): wall x{wall_ratio:5.1f}"
-          f"  CPU x{cpu_ratio:5.1f}")
-    print(f"peak {count} copies / 10 copies, -j 1 (target <= 1.2): {j1[2] / ten[2]:5.2f}")
-    print(f"-j 1 and -j 2 outputs byte-identical: {same}")
+        runs = alternate([
+            build("one", make_project(base / "one", 1), 1),
+            build("j2", make_project(base / "j2", count), 2),
+            build("j1", make_project(base / "j1", count), 1),
+            build("ten", make_project(base / "ten", 10), 2),
+        ], args.rounds)
+        copies = sorted((base / "j2" / FOLDER).glob("*.pdf"))
+        same = len(copies) == count and all(
+            (base / "j1" / FOLDER / p.name).read_bytes() == p.read_bytes() for p in copies)
+    one, j2, j1, ten = runs["one"], runs["j2"], runs["j1"], runs["ten"]
+    yardstick = one.cpu * count
+    print(f"medians of {args.rounds} interleaved rounds; CPU from wait4, workers included")
+    rows = [("one copy as its own build", one), (f"{count} copies in one build, -j 2", j2),
+            (f"{count} copies in one build, -j 1", j1), ("10 copies in one build, -j 2", ten)]
+    for label, found in rows:
+        print(f"{label:<34} CPU {found.cpu:7.2f} s  wall {found.wall:6.2f} s  "
+              f"peak {found.peak:5.0f} MB")
+    print(f"{'yardstick: ' + str(count) + ' single-copy builds':<34} CPU {yardstick:7.1f} s  "
+          f"(one copy's CPU x {count})")
+    print(f"speed-up over the yardstick, -j 2 (target >= 40):  x{yardstick / j2.cpu:5.1f}")
+    print(f"speed-up over the yardstick, -j 1:                 x{yardstick / j1.cpu:5.1f}")
+    print(f"peak {count} copies / 10 copies, -j 2 (target <= 1.2): x{j2.peak / ten.peak:5.2f}")
+    print(f"-j 1 and -j 2 copies byte-identical:               {same}")
 
 
 if __name__ == "__main__":

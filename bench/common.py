@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -64,3 +67,46 @@ def interleaved(commands: dict[str, list[str]], pairs: int, cwd: Path,
             runs[name].append(cpu_of(args, cwd, env))
     return {name: (statistics.median(r[0] for r in found), max(r[1] for r in found))
             for name, found in runs.items()}
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command to compare, run in its own folder (its own project); `before` runs, untimed,
+    before each measurement (e.g. to remove the previous run's outputs)."""
+
+    name: str
+    args: list[str]
+    cwd: Path
+    before: Callable[[], None] | None = None
+
+
+@dataclass(frozen=True)
+class Runs:
+    """Every run of one command: (CPU seconds, wall seconds, peak MB) each, from wait4."""
+
+    runs: tuple[tuple[float, float, float], ...]
+
+    @property
+    def cpu(self) -> float:
+        return statistics.median(r[0] for r in self.runs)
+
+    @property
+    def wall(self) -> float:
+        return statistics.median(r[1] for r in self.runs)
+
+    @property
+    def peak(self) -> float:
+        return max(r[2] for r in self.runs)
+
+
+def alternate(commands: Sequence[Command], rounds: int) -> dict[str, Runs]:
+    """Each command once per round, in turn (A B C A B C ...), each in its own folder, so a
+    load that comes and goes on a shared machine falls on all of them alike."""
+    found: dict[str, list[tuple[float, float, float]]] = {c.name: [] for c in commands}
+    for number in range(rounds):
+        for command in commands:
+            if command.before is not None:
+                command.before()
+            found[command.name].append(run_once(command.args, command.cwd))
+        print(f"  round {number + 1} of {rounds} done", file=sys.stderr, flush=True)
+    return {name: Runs(tuple(runs)) for name, runs in found.items()}

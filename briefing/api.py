@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
@@ -13,10 +14,10 @@ from briefing.errors import BriefingError, Problem, shown_path
 from briefing.jobs.outputs import Output
 from briefing.options import BuildOptions
 from briefing.output import safe_name
-from briefing.source.load import UsableTree, load
+from briefing.source.load import UsableTree, load, read_content_file
 from briefing.source.pack import is_pack, validate_pack
 from briefing.source.prepare import every_problem, prepare, prepare_loaded
-from briefing.source.project import BuildDefaults, load_project
+from briefing.source.project import BuildDefaults, ProjectSettings, load_project, unknown_words
 
 if TYPE_CHECKING:
     from briefing.jobs.batch import Job, JobResult
@@ -59,7 +60,7 @@ def discover(project: Path) -> list[Path]:
     """
     documents = sorted(p for p in (project / "content").glob("*.yaml") if _visible_file(p))
     packs = sorted(p for p in (project / "content" / "packs").glob("*.yaml")
-                   if _visible_file(p) and _maybe_pack(p))
+                   if _visible_file(p) and _maybe_pack(p, project))
     return documents + packs
 
 
@@ -67,13 +68,19 @@ def _visible_file(path: Path) -> bool:
     return path.is_file() and not path.name.startswith(".")
 
 
-def _maybe_pack(path: Path) -> bool:
+def _maybe_pack(path: Path, project: Path) -> bool:
     """A pack, or a broken file in packs/: its problems are reported when it is checked or
     built, and never stop the other documents from being found."""
     try:
-        return is_pack(load(path, shown_path(path)))
+        return is_pack(load(path, shown_path(path), project=project))
     except BriefingError:
         return True
+
+
+def _writes_a_pack(path: Path, project: Path) -> bool:
+    """Whether the file's outputs go under `packs/` (a file that cannot be read is built, and
+    reported, as whatever its folder says)."""
+    return path.parent.name == "packs" or _looks_like(path, project, _PACK_KEY)
 
 
 def check(
@@ -86,7 +93,7 @@ def check(
         raise BriefingError.at(project / "content", None, "no documents (*.yaml) to check")
     problems: list[Problem] = []
     try:
-        load_project(project)
+        project_settings(project)
     except BriefingError as error:
         problems.extend(error.problems)
     for path in documents:
@@ -103,7 +110,7 @@ def check_path(path: Path, project: Path, *, pdf_ua: bool = False) -> tuple[Prob
     looked for beside that document)."""
     shown = shown_path(path)
     try:
-        loaded = load(path, shown)
+        loaded = load(path, shown, project=project)
     except UsableTree as usable:  # a duplicate key: the rest of the file is checked too
         every_problem(usable, project, shown, notes=load_project(project).build.notes or "end")
     if not is_pack(loaded):
@@ -141,6 +148,7 @@ def build(
     notes: str | None = None,
     output: Path | None = None,
     print_links: bool | None = None,
+    reuse: bool = False,
 ) -> BuildResult:
     """Build documents and packs into `out_dir`; one failure does not stop the others.
 
@@ -152,17 +160,23 @@ def build(
     makes PDF/A-3b files that carry their YAML sources (see finish/pdfa.py). `output` names
     the PDF of a single document instead of `out_dir` and its file name (see
     output.chosen_paths). `print_links` prints each web link's address after its text
-    (default: in the print, booklet and handout profiles).
+    (default: in the print, booklet and handout profiles). `reuse`, for a process that builds
+    again and again (a preview): parts whose inputs did not change are not laid out again.
     """
-    from briefing.jobs.batch import local_executor, plan, run
+    from briefing.jobs.batch import local_executor, plan, run, stop_workers
+    from briefing.jobs.parts import source_date
+
+    source_date(None)  # a SOURCE_DATE_EPOCH no PDF can hold fails once, before any job
 
     project = project or find_project()
-    settings = load_project(project)
+    settings = project_settings(project)
     options = build_options(settings.build, paper=paper, strict=strict, profile=profile,
                             email_budget=email_budget, pdf_a=pdf_a, pdf_ua=pdf_ua,
                             handout=handout, notes=notes)
     if print_links is not None:
         options = replace(options, print_links=print_links)
+    if reuse:
+        options = replace(options, reuse=True)
     out_dir = out_dir or project / (settings.build.out or "out")
     if output is not None:
         problem = output_problem(paths)
@@ -177,20 +191,24 @@ def build(
         workers = settings.build.jobs
     else:
         workers = auto_workers(len(documents)) if jobs == "auto" else 1
-    clashes = _name_clashes(documents)
+    clashes = _name_clashes(documents, project)
     parallel = executor is not None or workers > 1
     job_list, failed = plan([p for p in documents if p not in clashes], project=project,
                             out_dir=out_dir, options=options,
                             workers=max(workers, 1) if parallel else 1, output=output)
-    own = (local_executor(min(workers, len(job_list)))
-           if executor is None and workers > 1 and len(job_list) > 1 else None)
+    # one pack alone still gets workers: its recipients' copies are split among them
+    splits = len(job_list) == 1 and _copies(job_list[0].path, project) > 1
+    size = workers if splits else min(workers, len(job_list))
+    own = (local_executor(size)
+           if executor is None and workers > 1 and (len(job_list) > 1 or splits) else None)
     if on_plan is not None:  # what will run, for a progress display ("3/5")
         on_plan(job_list)
     try:
-        results = run(job_list, own or executor, on_result)
-    except BaseException:  # Ctrl-C, SIGTERM: queued jobs are dropped, not run to the end
+        results = run(job_list, own or executor, on_result,
+                      restart=(lambda: local_executor(size)) if own else None)
+    except BaseException:  # Ctrl-C, SIGTERM: queued jobs are dropped, running ones stopped
         if own is not None:
-            own.shutdown(cancel_futures=True)
+            stop_workers(own)
         raise
     if own is not None:
         own.shutdown()
@@ -203,6 +221,26 @@ def build(
     failures = tuple((path, BriefingError(dict.fromkeys(problems)))
                      for path, problems in by_path.items())
     return BuildResult(outputs, failures)
+
+
+#: a pack's top-level `items:` and a `recipients:` that names a file: found in the raw text,
+#: so deciding how to run a build parses nothing (each file is parsed once, by its job)
+_PACK_KEY = re.compile(rb"^items[ \t]*:", re.MULTILINE)
+_RECIPIENTS_KEY = re.compile(rb"^recipients[ \t]*:[ \t]*(?![~#]|null\b|\r?$)\S", re.MULTILINE)
+
+
+def _looks_like(path: Path, project: Path, key: re.Pattern[bytes]) -> bool:
+    try:
+        return bool(key.search(read_content_file(path, shown_path(path), project)))
+    except BriefingError:
+        return False
+
+
+def _copies(path: Path, project: Path) -> int:
+    """2 for a pack that names a recipients list (it is split among workers), else 0."""
+    if _looks_like(path, project, _PACK_KEY) and _looks_like(path, project, _RECIPIENTS_KEY):
+        return 2
+    return 0
 
 
 def output_problem(paths: Sequence[Path] | None) -> str | None:
@@ -223,6 +261,17 @@ def output_problem(paths: Sequence[Path] | None) -> str | None:
                 "(its PDFs are named after the pack and each recipient); use --out DIR for "
                 "their folder")
     return None
+
+
+def project_settings(project: Path) -> ProjectSettings:
+    """briefing.toml, checked, its `[strings]` words against the theme's string table too."""
+    from briefing.render.strings import ENGLISH
+
+    settings = load_project(project)
+    unknown = unknown_words(settings, ENGLISH)
+    if unknown:
+        raise BriefingError(unknown)
+    return settings
 
 
 def build_options(defaults: BuildDefaults, *, paper: str | None = None,
@@ -272,15 +321,17 @@ def auto_workers(count: int) -> int:
 SMALL_BUILD = 3
 
 
-def _name_clashes(documents: Sequence[Path]) -> dict[Path, BriefingError]:
+def _name_clashes(documents: Sequence[Path], project: Path) -> dict[Path, BriefingError]:
     """Output names come from file names made safe (`a b.yaml` and `a-b.yaml` both give
     `a-b`), and case-insensitive disks fold case: a later file would overwrite an earlier
-    one's PDF, so it fails instead. Packs write under `packs/`, a namespace of their own."""
+    one's PDF, so it fails instead. Packs write under `packs/`, a namespace of their own,
+    wherever the pack file is (`content/x.yaml` and `content/packs/x.yaml` both write
+    `packs/x.pdf`)."""
     taken: dict[tuple[str, bool], Path] = {}
     clashes: dict[Path, BriefingError] = {}
     for path in documents:
         name = safe_name(path.stem)
-        key = (name.casefold(), path.parent.name == "packs")
+        key = (name.casefold(), _writes_a_pack(path, project))
         if key in taken and taken[key].resolve() != path.resolve():
             clashes[path] = BriefingError.at(
                 shown_path(path), None, f"its output name `{name}` is already used by "

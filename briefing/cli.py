@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -109,7 +111,8 @@ def _log() -> None:
                    "and handout profiles).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Outputs built in parallel (default: build.jobs, else as many as help).")
-@click.option("--scheduler", metavar="ADDRESS",
+@click.option("--scheduler", metavar="ADDRESS", callback=lambda ctx, param, value:
+              _scheduler_address(value),
               help="Run the batch on a Dask cluster, e.g. tcp://host:8786 (briefing[dask]).")
 @_log_options
 @click.pass_context
@@ -123,7 +126,7 @@ def build(ctx: click.Context, files: tuple[str, ...], out_dir: Path | None, pape
 
     Options not given come from the project file, briefing.toml ([build])."""
     from briefing import api
-    from briefing.jobs.batch import JobResult, dask_executor
+    from briefing.jobs.batch import JobResult
 
     if pdf_ua and profile:
         from briefing.source.accessible import profile_problem
@@ -142,7 +145,7 @@ def build(ctx: click.Context, files: tuple[str, ...], out_dir: Path | None, pape
         progress.advance(result)
 
     try:
-        executor = dask_executor(scheduler) if scheduler else None
+        executor = _connect(scheduler) if scheduler else None
         with progress:
             result = api.build(
                 paths or None, project=project, out_dir=out_dir, paper=paper, strict=strict,
@@ -174,6 +177,47 @@ def build(ctx: click.Context, files: tuple[str, ...], out_dir: Path | None, pape
         click.echo(f"{len(result.outputs)} built, {len(result.failures)} failed: {names}",
                    err=True)
         sys.exit(1)
+
+
+#: the address schemes Dask's distributed knows
+_SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx", "inproc")
+
+
+def _usage_error(message: str) -> NoReturn:
+    """A usage error as one line (exit 2), without click's usage banner."""
+    click.echo(f"briefing: {printable(message)}", err=True)
+    sys.exit(2)
+
+
+def _scheduler_address(value: str | None) -> str | None:
+    """`--scheduler`: `[scheme://]host:port`, checked before anything is built."""
+    if value is None:
+        return None
+    scheme, sep, rest = value.strip().partition("://")
+    if not sep:
+        scheme, rest = "tcp", value.strip()
+    if scheme.lower() not in _SCHEDULER_SCHEMES:
+        _usage_error(f"--scheduler {value}: unknown address scheme `{scheme}` (use "
+                     f"{', '.join(s + '://' for s in _SCHEDULER_SCHEMES)}), e.g. "
+                     "tcp://host:8786")
+    if scheme.lower() != "inproc":
+        host, colon, port = rest.rstrip("/").rpartition(":")
+        if not colon or not host.strip("[]") or not port.isdigit() \
+                or not 0 < int(port) < 65536:
+            _usage_error(f"--scheduler {value}: needs a host and a port, e.g. tcp://host:8786")
+    return value
+
+
+def _connect(scheduler: str) -> Any:
+    """The Dask executor, or a one-line usage error when the scheduler cannot be reached."""
+    from briefing.jobs.batch import dask_executor
+
+    try:
+        return dask_executor(scheduler)
+    except BriefingError:
+        raise
+    except (OSError, ValueError, TimeoutError) as exc:
+        _usage_error(f"--scheduler {scheduler}: cannot connect: {exc}")
 
 
 class _Progress:
@@ -309,14 +353,11 @@ def check(files: tuple[str, ...], strict: bool, fmt: str, pdf_ua: bool = False) 
 @_log_options
 def extract(pdf: Path, out_dir: Path, force: bool) -> None:
     """Write the YAML sources embedded in a `--pdf-a` PDF back out, byte for byte."""
-    from briefing.finish.pdfa import embedded_sources, write_sources
+    from briefing.finish.pdfa import embedded_sources, read_archival_pdf, write_sources
 
     shown = printable(str(pdf))
     try:
-        try:
-            data = pdf.read_bytes()
-        except OSError as exc:
-            raise BriefingError.at(shown, None, f"cannot read: {exc.strerror or exc}") from None
+        data = read_archival_pdf(pdf, shown)
         written = write_sources(embedded_sources(data, shown), out_dir, shown=shown,
                                 force=force)
     except BriefingError as error:
@@ -348,15 +389,14 @@ def preview(file: str | None, host: str, port: int, open_browser: bool, paper: s
     the save that fixes it. FILE: the document to open first. Ctrl-C stops."""
     import time
 
-    from briefing.api import build_options
+    from briefing.api import build_options, project_settings
     from briefing.output import safe_name
     from briefing.preview import preview_server
-    from briefing.source.project import load_project
 
     paths = _paths((file,) if file else ())
     project = _project(paths)
     try:
-        defaults = load_project(project).build
+        defaults = project_settings(project).build
     except BriefingError as error:
         _report(error.problems)
         sys.exit(1)
@@ -525,25 +565,22 @@ def _send_summary(report: Any) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
-class Terminated(SystemExit):
-    """SIGTERM (or SIGHUP) as an exception: like Ctrl-C, it unwinds the build, so a temporary
-    output file is removed (output.py) and the previous PDF stays as it was. Exit status is
-    128 + the signal's number, as a shell reports a process killed by it."""
-
-
-def _terminate_as_exception() -> None:
-    import signal
-
-    def on_signal(signum: int, frame: object) -> None:
-        signal.signal(signum, signal.SIG_DFL)  # a second signal kills at once
-        raise Terminated(128 + signum)
-
-    for name in ("SIGTERM", "SIGHUP"):
-        number = getattr(signal, name, None)
-        if number is not None and signal.getsignal(number) == signal.SIG_DFL:
-            signal.signal(number, on_signal)
-
-
 def main() -> None:
-    _terminate_as_exception()
-    cli(prog_name="briefing")
+    """The console script. Once the command has finished (its outputs written and synced by
+    write_atomic, worker processes shut down), the process ends at once: tearing down the
+    interpreter's modules (WeasyPrint, Pango, pypdf) would only cost time."""
+    from briefing.output import terminate_as_exception
+
+    terminate_as_exception()
+    try:
+        cli(prog_name="briefing")
+        code = 0
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        if done.code is not None and not isinstance(done.code, int):
+            print(done.code, file=sys.stderr)
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing left to say
+            stream.flush()
+    os._exit(code)

@@ -37,11 +37,15 @@ def printable(text: str) -> str:
 
 
 def shown_path(path: Path) -> str:
-    """A path as messages show it: relative to the current folder when it is inside it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+    """A path as messages show it: relative to the current folder when it is inside it (a
+    symlink by its own name, not by where it leads)."""
+    here = Path.cwd().resolve()
+    for candidate in (path.absolute(), path.resolve()):
+        try:
+            return str(candidate.relative_to(here))
+        except ValueError:
+            continue
+    return str(path)
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,9 @@ class BuildOptions:
     pdf_ua: bool = False
     #: PDF/A-3b, carrying the YAML sources as associated files (see finish/pdfa.py)
     pdf_a: bool = False
+    #: a warm rebuild in a running process (the preview): parts whose HTML and fetched files
+    #: are unchanged are reused, not laid out again (render/pdf.py)
+    reuse: bool = False
     #: pages to a handout sheet: 2 or 4 (the `handout` profile)
     handout: int = 2
     #: where notes go in a document that does not say (`notes:`): `end` or `page`

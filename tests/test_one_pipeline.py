@@ -254,3 +254,46 @@ def test_verbose_logs_one_line_per_stage_in_order(tmp_path: Path) -> None:
         logged = [line.split(": ")[2].split(" (")[0] for line in result.stderr.splitlines()
                   if line.startswith(f"briefing: {target}: ") and line.endswith(" s)")]
         assert logged == [stage.name for stage in STAGES]
+
+
+# --- the warm path: a rebuild in a running process lays out only what changed --------------
+
+def test_a_warm_rebuild_lays_out_only_what_changed(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import briefing
+    from briefing.render import pdf as rendering
+
+    project = pack_project(tmp_path / "p", "gamma", WITH_IMAGE,
+                           extra={"content/img/square.png": png()})
+    seed = project / "content" / "gamma.yaml"
+    laid_out: list[str] = []
+    real = rendering._render_pdf
+
+    def spy(html: str, **kwargs: object) -> object:
+        laid_out.append(str(kwargs["name"]))
+        return real(html, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(rendering, "_render_pdf", spy)
+    monkeypatch.chdir(project)
+    built = briefing.build([seed], project=project, reuse=True)
+    assert built.ok and built.outputs[0].warnings == ()
+    first = (project / "out" / "gamma.pdf").read_bytes()
+    assert images_in(project / "out" / "gamma.pdf") == 1
+    assert sorted(laid_out) == ["body", "cover", "folio"]
+    laid_out.clear()
+    assert briefing.build([seed], project=project, reuse=True).ok
+    assert laid_out == []  # nothing changed: no layout at all
+    assert (project / "out" / "gamma.pdf").read_bytes() == first
+    seed.write_text(WITH_IMAGE.replace("Look:", "Look here:"), encoding="utf-8")
+    assert briefing.build([seed], project=project, reuse=True).ok
+    assert laid_out == ["body"]  # the cover and the running header did not change
+    assert "Look here:" in pdftotext(project / "out" / "gamma.pdf")
+    laid_out.clear()
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 40), (0, 0, 200)).save(buffer, "PNG")
+    (project / "content" / "img" / "square.png").write_bytes(buffer.getvalue() + b"\0" * 7)
+    assert briefing.build([seed], project=project, reuse=True).ok
+    assert laid_out == ["body"]  # the image it drew changed on disk
+    laid_out.clear()
+    assert briefing.build([seed], project=project).ok  # without reuse: everything, as always
+    assert sorted(laid_out) == ["body", "cover", "folio"]

@@ -12,6 +12,7 @@ import pytest
 from pypdf import PdfReader
 
 import briefing
+from briefing.assemble import merge
 from briefing.jobs import parts
 
 from conftest import pdftotext, write_project
@@ -187,25 +188,55 @@ def test_valid_pdf(copy: Path) -> None:
     subprocess.run(["qpdf", "--check", str(copy)], check=True, capture_output=True)
 
 
-def test_shared_parts_rendered_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Three recipients cost the same WeasyPrint runs as one: covers and folios are batched."""
+def test_overlays_are_forms_and_one_stamp_per_copy(copy: Path) -> None:
+    """The running header and footer and the "Prepared for" stamp are form XObjects drawn
+    from the page content (not merged into it): one folio form per numbered page, and one
+    stamp form that every numbered page of the copy draws; the cover carries neither."""
+    reader = PdfReader(copy)
+    cover, *numbered = reader.pages
+    assert b"BriefingOverlay" not in cover.get_contents().get_data()
+    stamps, folios = set(), set()
+    for page in numbered:
+        forms = page["/Resources"]["/XObject"]
+        drawn = re.findall(rb"q (/BriefingOverlay\S+) Do Q", page.get_contents().get_data())
+        folio, stamp = (forms.raw_get(name.decode()) for name in drawn)
+        assert all(f.get_object()["/Subtype"] == "/Form" for f in (folio, stamp))
+        folios.add(folio.idnum)
+        stamps.add(stamp.idnum)
+    assert len(folios) == len(numbered) and len(stamps) == 1
+
+
+def test_shared_parts_rendered_and_parsed_once(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three recipients cost the same WeasyPrint runs as one (covers and folios are batched),
+    and the same PDF parses: each part is read once, whichever copies use it."""
     calls: list[str] = []
     real = parts.render_pdf
+    parses: list[bytes] = []
+    real_open = merge.open_pdf
 
     def counting(html: str, **kwargs: object) -> object:
         calls.append(str(kwargs["name"]))
         return real(html, **kwargs)  # type: ignore[arg-type]
 
+    def reading(pdf: bytes, **kwargs: bool) -> PdfReader:
+        parses.append(pdf)
+        return real_open(pdf, **kwargs)
+
     monkeypatch.setattr(parts, "render_pdf", counting)
+    monkeypatch.setattr(merge, "open_pdf", reading)
     project = make_pack(tmp_path / "three", "after-each", RECIPIENTS)
     assert briefing.build([project / "content/packs/test-pack.yaml"], project=project).ok
-    with_three = list(calls)
+    with_three, parsed_with_three = list(calls), list(parses)
     calls.clear()
+    parses.clear()
     single = RECIPIENTS.split("- name: Alex Example\n  organisation: Second Org")[0]
     project = make_pack(tmp_path / "one", "after-each", single.rsplit("\n", 1)[0] + "\n")
     assert briefing.build([project / "content/packs/test-pack.yaml"], project=project).ok
     assert len(with_three) == len(calls)
     assert with_three.count("covers") == 1
+    assert len(parsed_with_three) == len(parses)
+    assert len(parses) == len(set(parses))  # no part's bytes parsed twice
 
 
 def test_pack_without_recipients(tmp_path: Path) -> None:
@@ -218,3 +249,31 @@ def test_pack_without_recipients(tmp_path: Path) -> None:
     assert "Prepared for" not in texts
     # notes after each document: Alpha's notes come before Beta's body
     assert texts.index("Note belonging to Alpha.") < texts.index("Answer of Beta.")
+
+
+def test_covers_rendered_in_batches_each_copy_its_own(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Covers are laid out a batch of recipients at a time (so memory stays flat however many
+    recipients there are); each copy still has exactly its own recipient's cover."""
+    from briefing.jobs import pack
+
+    calls: list[str] = []
+    real = parts.render_pdf
+
+    def counting(html: str, **kwargs: object) -> object:
+        calls.append(str(kwargs["name"]))
+        return real(html, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(parts, "render_pdf", counting)
+    monkeypatch.setattr(pack, "COVERS_PER_RUN", 2)
+    project = make_pack(tmp_path, "after-each", RECIPIENTS)
+    result = briefing.build([project / "content/packs/test-pack.yaml"], project=project)
+    assert result.ok, result.failures
+    assert calls.count("covers") == 2
+    expected = ["Alex Example, First Org", "Alex Example, Second Org", "Ada / ../Lovelace"]
+    for output, name in zip(result.outputs, expected, strict=True):
+        cover = " ".join(pdftotext(output.pdf, "-f", "1", "-l", "1").split())
+        assert f"Prepared for {name}" in cover
+        others = [n for n in expected if n != name]
+        assert not any(f"Prepared for {n}" in cover for n in others)
+        assert pdftotext(output.pdf, "-f", "2", "-l", "2").count("Prepared for") == 1

@@ -19,7 +19,7 @@ import pytest
 
 from briefing.preview import PreviewServer, preview_server
 
-from conftest import MINIMAL, write_project
+from conftest import MINIMAL, pdftotext, write_project
 
 TEMPLATE = """\
 {% extends "base.html.j2" %}
@@ -33,6 +33,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PreviewServer]:
         "content/brief.yaml": MINIMAL,
         "content/other.yaml": MINIMAL.replace("A small briefing", "Another briefing"),
         "templates/cover.html.j2": TEMPLATE,
+        "content/packs/pack.yaml": "title: The pack\nitems:\n  - document: ../brief.yaml\n",
     })
     server = preview_server(project, port=0, out_dir=tmp_path_factory.mktemp("preview-out"))
     server.start()
@@ -84,15 +85,28 @@ def test_an_edit_is_served_and_only_its_body_is_laid_out_again(served: PreviewSe
     other = served.builder.state("other")
     assert other is not None
     parts_before = len(served.builder.part_cache)
+    pack = state(served, "packs/pack")
     edit_and_wait(served, source, MINIMAL.replace("made in a test", "made in a preview"))
     assert "made in a preview" in get(served, "/brief.html")
-    # one part is new: the body; the cover, the notes and the running heads were reused
-    assert len(served.builder.part_cache) == parts_before + 1
+    # the pack that holds the document follows
+    deadline = time.monotonic() + 60
+    while state(served, "packs/pack")["pdf_version"] == pack["pdf_version"]:
+        assert time.monotonic() < deadline, "the pack was not rebuilt"
+        state(served, "packs/pack", pack["version"], pack["pdf_version"])
+    # two parts are new: the document's body and the pack's; covers, notes, contents and
+    # running heads were reused
+    assert len(served.builder.part_cache) == parts_before + 2
     after = served.builder.state("other")
     assert after is not None and after.version == other.version  # not rebuilt
     pdf = urllib.request.urlopen(served.url + "brief.pdf", timeout=30).read()
     assert pdf.startswith(b"%PDF")
     assert "briefing-preview-pdf" in get(served, "/brief/pdf")
+    assert 'id="briefing-preview-pdf"' in get(served, "/packs/pack/pdf")
+    copy = urllib.request.urlopen(served.url + "packs/pack.pdf", timeout=30).read()
+    assert copy.startswith(b"%PDF") and copy != pdf
+    packed = served.builder.state("packs/pack")
+    assert packed is not None and packed.pdf is not None
+    assert "made in a preview" in pdftotext(packed.pdf)
 
 
 def test_a_yaml_error_is_an_overlay_with_its_line_then_goes(served: PreviewServer) -> None:

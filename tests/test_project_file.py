@@ -176,6 +176,18 @@ def test_bad_project_files(tmp_path: Path, text: str, expected: list[str]) -> No
     assert [str(p) for p in caught.value.problems] == expected
 
 
+def test_strings_words_are_checked_against_the_theme(tmp_path: Path) -> None:
+    project = write_project(tmp_path, {
+        "briefing.toml": "[strings.en]\ncontents = 'Inside'\ncontnets = 'Inside'\n",
+        "content/brief.yaml": MINIMAL,
+    })
+    done = run_briefing("check", cwd=project)
+    assert done.returncode == 1
+    assert ("briefing.toml:3: unknown key `contnets` in [strings.en]; did you mean "
+            "`contents`?") in done.stderr
+    assert "briefing.toml:2:" not in done.stderr
+
+
 def test_check_reports_the_project_file_with_the_content(tmp_path: Path) -> None:
     project = write_project(tmp_path, {
         "briefing.toml": "[build]\nprofile = 'print'\npapr = 'a4'\n",

@@ -148,5 +148,7 @@ READERS = {
 def squeeze(text: str) -> str:
     """Text with all whitespace and soft hyphens removed: readers differ in where they put
     spaces and line breaks, and a soft hyphen (U+00AD, what a hyphen added at a line break
-    extracts as) is invisible except at a line break, so search ignores it."""
-    return "".join(text.replace(SOFT_HYPHEN, "").split())
+    extracts as) is invisible except at a line break, so search ignores it. Typographic
+    quotes (`typography: typeset`, the default) compare equal to the typed ones."""
+    quotes = str.maketrans("\u2018\u2019\u201c\u201d", "''\"\"")
+    return "".join(text.replace(SOFT_HYPHEN, "").split()).translate(quotes)

@@ -119,7 +119,10 @@ def assemble(
     cache: ReaderCache | None = None,
 ) -> bytes:
     """Merge the parts in order. Each overlay (the running header and footer, a recipient's
-    stamp) selects one of its pages per numbered page, stamped onto that page."""
+    stamp) selects one of its pages per numbered page, stamped onto that page. Each part is
+    parsed once per call (once for all calls that share `cache`): its pages, its tags and its
+    overlay pages all come from that one reader."""
+    cache = {} if cache is None else cache
     writer = PdfWriter()
     starts: list[int] = []
     anchors: dict[tuple[str, str], tuple[int, Anchor]] = {}
@@ -259,7 +262,11 @@ def _outline(
 
 
 def pdf_date(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).strftime("D:%Y%m%d%H%M%SZ")
+    """`D:YYYYMMDDHHmmSSZ` in UTC. Formatted by hand: strftime's %Y is not zero-padded on
+    glibc (year 1 gave `D:10101...`, read back as 1010)."""
+    utc = moment.astimezone(dt.UTC) if moment.tzinfo is not None else moment
+    return (f"D:{utc.year:04d}{utc.month:02d}{utc.day:02d}{utc.hour:02d}{utc.minute:02d}"
+            f"{utc.second:02d}Z")
 
 
 def _metadata(writer: PdfWriter, metadata: Metadata) -> None:

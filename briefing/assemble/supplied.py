@@ -274,7 +274,7 @@ def _check_stream(stream: Any, budget: _Budget) -> None:
     if not filters or filters[0] in _IMAGE_CODECS:
         size: int | None = len(raw)
     elif filters[0] in _FLATE:
-        size = _inflated_size(raw)
+        size = inflated_size(raw)
     else:  # LZW, run-length, text encodings: pypdf decodes them within its own limits
         try:
             size = len(stream.get_data())
@@ -287,8 +287,8 @@ def _check_stream(stream: Any, budget: _Budget) -> None:
     budget.add(size)
 
 
-def _inflated_size(raw: bytes) -> int | None:
-    """How many bytes a zlib stream inflates to, or None past MAX_STREAM_BYTES; the output is
+def inflated_size(raw: bytes, limit: int = MAX_STREAM_BYTES) -> int | None:
+    """How many bytes a zlib stream inflates to, or None past `limit`; the output is
     produced a megabyte at a time and thrown away. A damaged stream counts what it gave."""
     inflater = zlib.decompressobj()
     size = 0
@@ -296,14 +296,14 @@ def _inflated_size(raw: bytes) -> int | None:
     try:
         while pending:
             size += len(inflater.decompress(pending, 1024 * 1024))
-            if size > MAX_STREAM_BYTES:
+            if size > limit:
                 return None
             pending = inflater.unconsumed_tail
             if inflater.eof:
                 break
         for chunk in _drain(inflater):
             size += chunk
-            if size > MAX_STREAM_BYTES:
+            if size > limit:
                 return None
     except zlib.error:
         pass

@@ -25,10 +25,13 @@ def optimise_parts(parts: Sequence[bytes], options: BuildOptions) -> dict[bytes,
 
 
 def finish(pdf: bytes, options: BuildOptions, shown: str, starts: Sequence[int],
-           sources: Sequence[Source] = (), optimised: bool = False) -> tuple[bytes, int]:
+           sources: Sequence[Source] = (), optimised: bool = False,
+           pages: int | None = None) -> tuple[bytes, int]:
     """The profile's last step on a merged PDF, and the page count of the result;
     `starts` are the pages that begin a document (for duplex printing). With `pdf_a`,
-    the result is then made PDF/A-3b carrying `sources`."""
+    the result is then made PDF/A-3b carrying `sources`. `pages`, the page count of `pdf`
+    when the caller knows it, spares reading a file the profile returned as it was (a pack's
+    copies) to count them."""
     knobs = ProfileOptions(budget=options.email_budget, handout_pages=options.handout)
     out = apply_profile(pdf, options.profile, shown=shown, paper=options.paper,
                         options=knobs, starts=starts, optimised=optimised)
@@ -38,4 +41,4 @@ def finish(pdf: bytes, options: BuildOptions, shown: str, starts: Sequence[int],
         out = archival(out, sources=sources, shown=shown)
         if options.profile == "email":
             over_budget(out, options.email_budget, shown)
-    return out, page_count(out)
+    return out, pages if out is pdf and pages is not None else page_count(out)

@@ -37,7 +37,9 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, cast
 from xml.sax.saxutils import escape
 
-from briefing.errors import BriefingError
+from briefing.errors import BriefingError, Problem
+from briefing.output import MAX_NAME_BYTES
+from briefing.source.load import MAX_SOURCE_BYTES
 
 if TYPE_CHECKING:
     from pypdf import PdfWriter
@@ -110,7 +112,7 @@ def pack_sources(pack: Pack, project: Path) -> tuple[Source, ...]:
         name = source_name(item.path, project)
         if name not in seen:
             seen.add(name)
-            sources.append(Source(name, load(item.path, name).source))
+            sources.append(Source(name, load(item.path, name, project=project).source))
     return tuple(sources)
 
 
@@ -495,9 +497,41 @@ _UA_EXTENSION = """
 
 # --- getting the sources back ---------------------------------------------------------------
 
+#: an embedded source is a content file, which is never larger than this (source/load.py)
+MAX_EXTRACTED_FILE_BYTES = MAX_SOURCE_BYTES
+#: all embedded sources together, and how many there may be
+MAX_EXTRACTED_TOTAL_BYTES = 128 * 1024 * 1024
+MAX_EXTRACTED_FILES = 10_000
+
+
+def read_archival_pdf(path: Path, shown: str) -> bytes:
+    """The PDF `extract` reads: a regular file (never a FIFO that blocks or a device that
+    never ends) of at most the size of a supplied PDF."""
+    from briefing.assemble.supplied import read_untrusted
+
+    return read_untrusted(path, shown, "PDF")
+
+
 def embedded_sources(pdf: bytes, shown: str) -> list[Source]:
-    """The files a `--pdf-a` build embedded as its source (/AFRelationship /Source)."""
-    from pypdf.errors import PdfReadError
+    """The files a `--pdf-a` build embedded as its source (/AFRelationship /Source).
+
+    The PDF is untrusted: each embedded file is measured before it is decoded (a megabyte at a
+    time, the output thrown away, as for supplied PDFs), and refused past
+    MAX_EXTRACTED_FILE_BYTES, or when all of them pass MAX_EXTRACTED_TOTAL_BYTES; the whole
+    reading has a time limit. Any failure is one BriefingError naming the file."""
+    from briefing.assemble.supplied import SECONDS_BASE, SECONDS_PER_MB
+    from briefing.render.timelimit import TimeLimitExceeded, time_limit
+
+    seconds = SECONDS_BASE + SECONDS_PER_MB * len(pdf) / 1024 / 1024
+    try:
+        with time_limit(seconds):
+            return _embedded_sources(pdf, shown)
+    except TimeLimitExceeded:
+        raise BriefingError.at(shown, None, f"took longer than {seconds:.0f} s to read; "
+                               "is it damaged?") from None
+
+
+def _embedded_sources(pdf: bytes, shown: str) -> list[Source]:
     from pypdf.generic import DictionaryObject, StreamObject
 
     from briefing.assemble.pdfio import name_tree_values, open_pdf
@@ -507,6 +541,7 @@ def embedded_sources(pdf: bytes, shown: str) -> list[Source]:
     quiet = logging.getLogger("pypdf")
     level = quiet.level
     quiet.setLevel(logging.ERROR)  # a broken file is one clean message, not pypdf's chatter
+    total = 0
     try:
         reader = open_pdf(pdf, strict=False)
         if reader.is_encrypted:
@@ -532,19 +567,52 @@ def embedded_sources(pdf: bytes, shown: str) -> list[Source]:
             stream = stream.get_object() if stream is not None else None
             if not isinstance(stream, StreamObject):
                 continue
+            if len(sources) >= MAX_EXTRACTED_FILES:
+                raise BriefingError.at(shown, None, f"has more than {MAX_EXTRACTED_FILES} "
+                                       "embedded sources")
+            total += _decoded_size(stream, name, shown)
+            if total > MAX_EXTRACTED_TOTAL_BYTES:
+                raise BriefingError.at(shown, None, "its embedded sources are larger than "
+                                       f"{MAX_EXTRACTED_TOTAL_BYTES // 1024 // 1024} MB in all")
             source = Source(name, stream.get_data())
             if source not in sources:
                 sources.append(source)
     except BriefingError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, RecursionError,
-            OSError) as exc:
+    except MemoryError:
+        raise BriefingError.at(shown, None, "is too large to read") from None
+    except Exception as exc:  # untrusted: pypdf's PdfReadError, LimitReachedError, anything
         raise BriefingError.at(shown, None, f"is not a readable PDF: {exc}") from None
     finally:
         quiet.setLevel(level)
     if not sources:
         raise BriefingError.at(shown, None, "has no embedded sources (build with --pdf-a)")
     return sources
+
+
+def _decoded_size(stream: PdfObject, name: str, shown: str) -> int:
+    """An embedded file's size once decoded, measured without keeping the output; refused
+    past MAX_EXTRACTED_FILE_BYTES, or in an encoding briefing never writes."""
+    from briefing.assemble.supplied import inflated_size
+
+    limit = MAX_EXTRACTED_FILE_BYTES
+    too_big = BriefingError.at(shown, None, f"the embedded file {name!r} is larger than "
+                               f"{limit // 1024 // 1024} MB, the most a source can be")
+    raw: bytes = stream._data  # type: ignore[attr-defined]
+    found = stream.get("/Filter")  # type: ignore[attr-defined]
+    found = found.get_object() if found is not None else None
+    filters = [str(f) for f in found] if isinstance(found, list) else \
+        [str(found)] if found is not None else []
+    if not filters:
+        size: int | None = len(raw)
+    elif filters == ["/FlateDecode"] and not stream.get("/DecodeParms"):  # type: ignore[attr-defined]
+        size = inflated_size(raw, limit)
+    else:
+        raise BriefingError.at(shown, None, f"the embedded file {name!r} is encoded with "
+                               f"{' '.join(filters)}, which briefing never writes")
+    if size is None or size > limit:
+        raise too_big
+    return size
 
 
 def safe_relative(name: str) -> PurePosixPath:
@@ -561,15 +629,17 @@ def safe_relative(name: str) -> PurePosixPath:
     parts = name.split("/")
     if any(part in ("", ".", "..") for part in parts):
         raise ValueError("`..`, `.` or an empty part in the path")
+    if any(len(part.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES for part in parts):
+        raise ValueError(f"a part of the path is longer than {MAX_NAME_BYTES} bytes")
     return PurePosixPath(*parts)
 
 
 def write_sources(sources: Sequence[Source], out_dir: Path, *, shown: str,
                   force: bool = False) -> list[Path]:
     """Write each source under `out_dir` at its relative path. Every name is checked, and no
-    existing file is replaced (unless `force`), before anything is written."""
-    from briefing.errors import Problem
-    from briefing.output import write_atomic
+    existing file is replaced (unless `force`), before anything is written; then all of them
+    are written together (output.write_together), so a failure leaves nothing behind."""
+    from briefing.output import write_together
 
     base = out_dir.resolve()
     problems: list[Problem] = []
@@ -597,11 +667,31 @@ def write_sources(sources: Sequence[Source], out_dir: Path, *, shown: str,
                                     "twice with different contents"))
         else:
             targets.append((target, source.data))
+    problems.extend(_folder_clashes([t for t, _ in targets], base, shown))
     if problems:
         raise BriefingError(problems)
-    for target, data in targets:
-        write_atomic(target, data)
+    write_together(targets)
     return [target for target, _ in targets]
+
+
+def _folder_clashes(targets: Sequence[Path], base: Path, shown: str) -> list[Problem]:
+    """A file that would also have to be a folder (`content/a` and `content/a/b.yaml`), or a
+    folder to create where a file (or anything but a folder) already is."""
+    files = set(targets)
+    problems: list[Problem] = []
+    for target in targets:
+        for folder in target.relative_to(base).parents:
+            if folder == Path("."):
+                continue
+            if base / folder in files:
+                problems.append(Problem(shown, None, f"the embedded files {str(folder)!r} and "
+                                        f"{str(target.relative_to(base))!r} would need "
+                                        f"{str(folder)!r} to be a file and a folder"))
+            elif (base / folder).is_symlink() or (
+                    (base / folder).exists() and not (base / folder).is_dir()):
+                problems.append(Problem(shown, None, f"{base / folder}: exists and is not a "
+                                        "folder"))
+    return list(dict.fromkeys(problems))
 
 
 def over_budget(pdf: bytes, budget: int, shown: str) -> None:

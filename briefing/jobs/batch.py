@@ -11,16 +11,26 @@ filesystem at the same path.
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from briefing.errors import BriefingError, Problem, shown_path
 from briefing.jobs.outputs import Output
-from briefing.jobs.pack import PackCopy, manifest_file, remove_stale_copies, write_manifest
+from briefing.jobs.pack import (
+    COVERS_PER_RUN,
+    PackCopy,
+    manifest_file,
+    remove_stale_copies,
+    write_manifest,
+)
 from briefing.jobs.pipeline import (
     LAYOUT_STAGES,
     WRITE_STAGES,
@@ -31,6 +41,7 @@ from briefing.jobs.pipeline import (
     run_stages,
 )
 from briefing.options import BuildOptions
+from briefing.output import Terminated, terminate_as_exception
 
 LOG = logging.getLogger("briefing")
 
@@ -114,15 +125,37 @@ def plan(paths: Sequence[Path], *, project: Path, out_dir: Path, options: BuildO
 
 
 def _chunks(count: int, workers: int) -> Iterator[tuple[int, ...]]:
-    size = -(-count // workers)
+    """Recipients split among workers; past one batch of covers, one chunk per batch (its
+    covers are laid out by the worker that writes it, see pack.COVERS_PER_RUN)."""
+    size = -(-count // workers) if count <= COVERS_PER_RUN else COVERS_PER_RUN
     for start in range(0, count, size):
         yield tuple(range(start, min(start + size, count)))
 
 
 def run(jobs: Sequence[Job], executor: Executor | None = None,
-        on_result: Callable[[JobResult], None] | None = None) -> list[JobResult]:
+        on_result: Callable[[JobResult], None] | None = None,
+        restart: Callable[[], Executor] | None = None) -> list[JobResult]:
     """Results in job order (a split pack's chunks in place of its layout job); `on_result`
-    sees each as it finishes (for a progress bar)."""
+    sees each as it finishes (for a progress bar).
+
+    A worker process that dies (killed, out of memory) breaks a local pool: the job it was
+    running is reported as failed, and the other unfinished jobs are run again in a new pool
+    from `restart` (or reported as lost without one)."""
+    replaced: list[Executor] = []
+    try:
+        return _run(jobs, executor, on_result, restart, replaced)
+    except BaseException:  # Ctrl-C, SIGTERM: a pool made here is stopped too
+        for pool in replaced:
+            stop_workers(pool)
+        raise
+    finally:
+        for pool in replaced:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _run(jobs: Sequence[Job], executor: Executor | None,
+         on_result: Callable[[JobResult], None] | None,
+         restart: Callable[[], Executor] | None, replaced: list[Executor]) -> list[JobResult]:
     results: dict[tuple[int, int], JobResult] = {}
 
     def finished(key: tuple[int, int], result: JobResult) -> list[tuple[tuple[int, int], Job]]:
@@ -139,17 +172,126 @@ def run(jobs: Sequence[Job], executor: Executor | None = None,
             key, job = queue.pop(0)
             queue[:0] = finished(key, run_job(job))
     else:
+        pool: Executor = executor
+        submitted = {(index, 0): job for index, job in enumerate(jobs)}
         futures: dict[Future[JobResult], tuple[int, int]] = {
-            executor.submit(run_job, job): (index, 0) for index, job in enumerate(jobs)
+            pool.submit(_run_in_worker, job, key): key
+            for key, job in submitted.items()
         }
         while futures:
             done, _ = wait(futures, return_when=FIRST_COMPLETED)
+            broken = False
             for future in done:
                 key = futures.pop(future)
-                for more_key, more in finished(key, future.result()):
-                    futures[executor.submit(run_job, more)] = more_key
+                try:
+                    result = future.result()
+                except BrokenProcessPool:
+                    broken = True
+                    futures[future] = key  # still to do: sorted out below
+                    continue
+                for more_key, more in finished(key, result):
+                    submitted[more_key] = more
+                    futures[pool.submit(_run_in_worker, more, more_key)] = more_key
+            if broken:
+                for future, key in list(futures.items()):  # done just before the break
+                    if future.done() and not future.cancelled() and not future.exception():
+                        del futures[future]
+                        for more_key, more in finished(key, future.result()):
+                            submitted[more_key] = more
+                            futures[_pending(more)] = more_key
+                unfinished = sorted(set(futures.values()))
+                culprits = _dead_workers_jobs(pool, unfinished)
+                futures = {}
+                for key in culprits:
+                    finished(key, _died(submitted[key]))
+                again = [key for key in unfinished if key not in culprits]
+                if again and restart is None:
+                    for key in again:
+                        finished(key, _died(submitted[key], lost=True))
+                    again = []
+                if again:
+                    assert restart is not None
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    pool = restart()
+                    replaced.append(pool)
+                    LOG.info("a worker died; %d job(s) restarted in a new pool", len(again))
+                    futures = {pool.submit(_run_in_worker, submitted[key], key): key
+                               for key in again}
     ordered = [results[key] for key in sorted(results)]
     return _write_manifests(ordered)
+
+
+#: the queue on which each worker of a local pool says which job it starts (see run)
+_started: Any = None
+
+
+def _pending(job: Job) -> Future[JobResult]:
+    """A future not yet run: a chunk found after the pool broke, run in the next one."""
+    return Future()
+
+
+def _run_in_worker(job: Job, key: tuple[int, int]) -> JobResult:
+    """run_job in a worker process. It first says which job it starts, so that when it dies
+    the batch knows which job killed it. SIGTERM (output.terminate_as_exception) unwinds the
+    job, removing its temporary files, and then the worker exits: it takes no further job."""
+    if _started is not None:
+        _started.put((key, os.getpid()))
+    try:
+        return run_job(job)
+    except Terminated as stop:
+        os._exit(stop.code if isinstance(stop.code, int) else 1)
+
+
+def _worker_init(started: Any) -> None:
+    global _started
+    _started = started
+    terminate_as_exception()
+
+
+def _dead_workers_jobs(pool: Executor, unfinished: Sequence[tuple[int, int]]
+                       ) -> list[tuple[int, int]]:
+    """Which unfinished jobs were running in a worker that died: the last job each worker
+    said it started, for the workers that did not end by the pool's own SIGTERM. If none can
+    be told apart, every job that had started and not finished."""
+    queue = getattr(pool, "started", None)
+    running: dict[int, tuple[int, int]] = {}
+    while queue is not None and not queue.empty():
+        key, pid = queue.get()
+        running[pid] = key
+    processes = getattr(pool, "processes", {})
+    for process in processes.values():
+        process.join(2)
+    stopped = (-signal.SIGTERM, 128 + signal.SIGTERM)
+    dead = [pid for pid, process in processes.items() if process.exitcode not in stopped]
+    suspects = [running[pid] for pid in dead if pid in running] or list(running.values())
+    return [key for key in unfinished if key in suspects]
+
+
+def _died(job: Job, lost: bool = False) -> JobResult:
+    message = ("not built: a worker process died and the batch could not go on" if lost else
+               "the worker process building it died (killed, or out of memory?); the other "
+               "jobs were built")
+    return JobResult(job, problems=(Problem(shown_path(job.path), None, message),),
+                     failed=True)
+
+
+def stop_workers(executor: Executor, grace: float = 1.5) -> None:
+    """Stop a local process pool now: queued jobs are cancelled and each worker is sent
+    SIGTERM, which unwinds its job (its temporary files are removed and nothing more is
+    renamed into place: output.terminate_as_exception); one still alive after `grace` seconds
+    is killed. Waiting for running jobs to finish took 13 to 30 s, and they then replaced the
+    previous outputs after the signal."""
+    processes = list(getattr(executor, "processes", {}).values())
+    executor.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    deadline = time.monotonic() + grace
+    for process in processes:
+        process.join(max(deadline - time.monotonic(), 0))
+        if process.is_alive():
+            process.kill()
+            process.join(1)
 
 
 def _write_manifests(results: Sequence[JobResult]) -> list[JobResult]:
@@ -178,11 +320,24 @@ def _write_manifests(results: Sequence[JobResult]) -> list[JobResult]:
 
 def local_executor(workers: int) -> Executor:
     """Worker processes started fresh (spawn), so no thread or lock state is inherited."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    return _LocalPool(workers)
 
-    return ProcessPoolExecutor(max_workers=workers,
-                               mp_context=multiprocessing.get_context("spawn"))
+
+class _LocalPool(ProcessPoolExecutor):
+    """A ProcessPoolExecutor whose workers say which job they start (`started`), and whose
+    processes can be listed (`processes`), so a dead worker's job can be named."""
+
+    def __init__(self, workers: int):
+        import multiprocessing
+
+        context = multiprocessing.get_context("spawn")
+        self.started = context.SimpleQueue()
+        super().__init__(max_workers=workers, mp_context=context, initializer=_worker_init,
+                         initargs=(self.started,))
+
+    @property
+    def processes(self) -> dict[int, Any]:
+        return dict(getattr(self, "_processes", None) or {})
 
 
 def dask_executor(scheduler: str) -> Executor:

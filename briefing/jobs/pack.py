@@ -7,8 +7,8 @@ page needs the numbers of pages laid out after it, and its own length shifts the
 rendered with placeholders first, then again with the real numbers.
 
 Per-recipient copies differ only on the cover (and, optionally, in the footer), so the contents
-and the items are rendered once and every recipient's cover in one WeasyPrint run; each copy is
-then only an assembly.
+and the items are rendered once and the recipients' covers in a few WeasyPrint runs (25 covers
+each); each copy is then only an assembly.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from briefing.jobs.parts import (
     supplied_cover,
 )
 from briefing.options import BuildOptions
-from briefing.output import safe_name, write_atomic
+from briefing.output import safe_name, spreadsheet_cell, write_atomic
 from briefing.render.html import (
     FolioPage,
     Paper,
@@ -91,12 +91,21 @@ class SharedPack:
     parts: tuple[Placed, ...]
     headers: tuple[str, ...]
     outline: tuple[OutlineEntry, ...]
+    #: the covers of the first COVERS_PER_RUN copies (later ones: write_copies, per batch)
     covers: tuple[Placed, ...] = ()
-    #: per copy, what is stamped on its numbered pages (see render_folios)
+    #: per copy of the first batch, what is stamped on its numbered pages (see render_folios)
     overlays: tuple[tuple[Placed, ...], ...] = ()
+    #: the running header and footer, the same for every copy
+    folio: Placed | None = None
+    paper: Paper | None = None
     #: what rendering found (characters no font has, unreadable images), at their documents
     warnings: tuple[Problem, ...] = ()
 
+
+#: recipients whose covers (and "Prepared for" stamps) one WeasyPrint run lays out: a fixed
+#: batch by recipient index, so a copy's bytes never depend on `-j` or on who wrote it, and a
+#: run's time and memory are bounded (10,000 covers in one run never finished)
+COVERS_PER_RUN = 100
 
 #: which pack template lays out the part that holds an anchor, by the anchor's prefix
 PACK_TEMPLATES = {"notes": "pack_notes.html.j2", "contents": "pack_contents.html.j2",
@@ -159,9 +168,11 @@ def lay_out_pack(pack: Pack, composed: dict[int, Composed], renderer: Renderer,
     check_outline_anchors(parts, outline, PACK_TEMPLATES, theme)
     shared = SharedPack(pack, tuple(parts), tuple(headers), outline)
     recipients: list[Recipient | None] = list(pack.recipients) or [None]
-    covers = render_covers(pack, recipients, renderer, paper)
-    folios = render_folios(shared, covers, recipients, renderer)
+    first = recipients[:COVERS_PER_RUN]
+    covers = render_covers(pack, first, renderer, paper)
+    folios = render_folios(shared, covers, first, renderer)
     return replace(shared, covers=tuple(covers), overlays=tuple(tuple(o) for o in folios),
+                   folio=folios[0][0], paper=paper,
                    warnings=renderer.warnings())
 
 
@@ -253,47 +264,78 @@ def _entries(pack: Pack, composed: dict[int, Composed], attached: dict[int, Rend
     return entries
 
 
+#: recipients whose covers (and stamps) are laid out in one WeasyPrint run: few runs, and a
+#: layout's memory that does not grow with the number of recipients
+RECIPIENTS_PER_RUN = 25
+
+
+def _batches(recipients: Sequence[Recipient | None]) -> list[Sequence[Recipient | None]]:
+    return [recipients[i:i + RECIPIENTS_PER_RUN]
+            for i in range(0, len(recipients), RECIPIENTS_PER_RUN)]
+
+
 def render_covers(pack: Pack, recipients: Sequence[Recipient | None], renderer: Renderer,
                   paper: Paper) -> list[Placed]:
-    """Every copy's cover from one WeasyPrint run (a supplied cover PDF is shared)."""
+    """Every copy's cover, up to RECIPIENTS_PER_RUN per WeasyPrint run (a supplied cover PDF
+    is shared)."""
     if pack.cover is not None:
         part = supplied_cover(pack.cover, "cover-0")
         return [Placed(part, "cover", label="Cover") for _ in recipients]
     theme = renderer.theme
-    html = render_theme_template(theme, "pack_cover.html.j2", pack=pack, recipients=recipients,
-                                 css=pack_css(theme, "cover", paper),
-                                 strings=project_strings(pack.lang, theme.strings))
-    part = renderer.part(html, "covers", base=pack.path.parent, shown=pack.shown)
-    starts = [part.anchors[f"cover-{i}"].page for i in range(len(recipients))]
-    ends = [*starts[1:], part.page_count]
     placed = []
-    for i, (start, end) in enumerate(zip(starts, ends, strict=True)):
-        own = replace(part, anchors={**part.anchors, "cover-0": part.anchors[f"cover-{i}"]})
-        placed.append(Placed(own, "cover", label="Cover", pages=tuple(range(start, end))))
+    for batch in _batches(recipients):
+        html = render_theme_template(theme, "pack_cover.html.j2", pack=pack, recipients=batch,
+                                     css=pack_css(theme, "cover", paper),
+                                     strings=project_strings(pack.lang, theme.strings))
+        part = renderer.part(html, "covers", base=pack.path.parent, shown=pack.shown)
+        starts = [part.anchors[f"cover-{i}"].page for i in range(len(batch))]
+        ends = [*starts[1:], part.page_count]
+        for i, (start, end) in enumerate(zip(starts, ends, strict=True)):
+            own = replace(part, anchors={**part.anchors, "cover-0": part.anchors[f"cover-{i}"]})
+            placed.append(Placed(own, "cover", label="Cover", pages=tuple(range(start, end))))
     return placed
+
+
+def cover_batch(shared: SharedPack, batch: int, renderer: Renderer
+                ) -> tuple[list[Placed], list[list[Placed]]]:
+    """The covers and overlays of recipients `batch * COVERS_PER_RUN` onwards (at most
+    COVERS_PER_RUN of them), laid out when their copies are written: a batch's WeasyPrint run
+    is bounded, and memory stays flat however many recipients there are."""
+    if batch == 0:
+        return list(shared.covers), [list(o) for o in shared.overlays]
+    assert shared.paper is not None
+    everyone: list[Recipient | None] = list(shared.pack.recipients) or [None]
+    some = everyone[batch * COVERS_PER_RUN:(batch + 1) * COVERS_PER_RUN]
+    covers = render_covers(shared.pack, some, renderer, shared.paper)
+    return covers, render_folios(shared, covers, some, renderer, folio=shared.folio)
 
 
 def render_folios(shared: SharedPack, covers: Sequence[Placed],
                   recipients: Sequence[Recipient | None],
-                  renderer: Renderer) -> list[list[Placed]]:
+                  renderer: Renderer, folio: Placed | None = None) -> list[list[Placed]]:
     """Each copy's overlays: the running header and footer, the same for every copy, and with
     `personalise_footer` a "Prepared for" stamp, one small page per recipient, stamped on every
-    numbered page of that recipient's copy. Two WeasyPrint runs, however many recipients."""
+    numbered page of that recipient's copy: one run for the folio, one per RECIPIENTS_PER_RUN
+    recipients for the stamps."""
     pack = shared.pack
     sizes = [size for placed in shared.parts for size in placed.page_sizes]
     numbers = page_numbers([*covers[:1], *shared.parts])[covers[0].page_count:]
     chrome = project_strings(pack.lang, renderer.theme.strings)
     pages = folio_pages(sizes, numbers, shared.headers, pack.classification, chrome)
     base, shown = pack.path.parent, pack.shown
-    folio = Placed(renderer.folio(pages, pack.lang, base=base, shown=shown), "folio")
+    if folio is None:
+        folio = Placed(renderer.folio(pages, pack.lang, base=base, shown=shown), "folio")
     if not pack.personalise_footer or list(recipients) == [None]:
         return [[folio] for _ in recipients]
     width, height = sizes[0]
-    stamps = renderer.folio([FolioPage(width, height, "", "", None, prepared_for(r, chrome))
-                             for r in recipients], pack.lang, name="stamps", base=base,
-                             shown=shown)
-    return [[folio, Placed(stamps, "stamp", pages=(i,) * len(numbers))]
-            for i in range(len(recipients))]
+    overlays = []
+    for batch in _batches(recipients):
+        stamps = renderer.folio([FolioPage(width, height, "", "", None, prepared_for(r, chrome))
+                                 for r in batch], pack.lang, name="stamps", base=base,
+                                shown=shown)
+        overlays += [[folio, Placed(stamps, "stamp", pages=(i,) * len(numbers))]
+                     for i in range(len(batch))]
+    return overlays
 
 
 def prepared_for(recipient: Recipient | None, chrome: Strings | None = None) -> str:
@@ -327,8 +369,8 @@ def write_copies(shared: SharedPack, *, project: Path, out_dir: Path, options: B
     everyone: list[Recipient | None] = list(pack.recipients) or [None]
     chosen = list(indexes) if indexes is not None else list(range(len(everyone)))
     # the shared parts' images optimised once for every copy (by content), not per copy
-    optimised = optimise_parts(
-        [p.part.pdf for p in (*shared.parts, *(shared.covers[i] for i in chosen))], options)
+    first = [shared.covers[i] for i in chosen if i < len(shared.covers)]  # the first batch's
+    optimised = optimise_parts([p.part.pdf for p in (*shared.parts, *first)], options)
     if optimised:
         shared = replace(
             shared, parts=tuple(_optimised(p, optimised) for p in shared.parts),
@@ -343,15 +385,28 @@ def write_copies(shared: SharedPack, *, project: Path, out_dir: Path, options: B
         sources = pack_sources(pack, project)
     else:
         sources = ()
+    shared_pages = sum(placed.page_count for placed in shared.parts)
     refused: list[Problem] = []
+    renderer: Renderer | None = None
+    batch, covers, overlays = -1, list(shared.covers), [list(o) for o in shared.overlays]
     for index in chosen:
-        recipient, cover = everyone[index], shared.covers[index]
+        if index // COVERS_PER_RUN != batch:
+            from briefing.render.theme import theme_for
+
+            batch = index // COVERS_PER_RUN
+            renderer = renderer or Renderer(project, theme_for(project), tagged=options.pdf_ua)
+            covers, overlays = cover_batch(shared, batch, renderer)
+            if optimised and batch > 0:  # this batch's covers, as the first batch's above
+                optimised.update(optimise_parts([c.part.pdf for c in covers], options))
+                covers = [_optimised(c, optimised) for c in covers]
+        recipient, cover = everyone[index], covers[index % COVERS_PER_RUN]
         pdf = assemble([cover, *shared.parts], outline, copy_metadata(pack, recipient),
-                       shared.overlays[index], cache)
+                       overlays[index % COVERS_PER_RUN], cache)
         try:
             pdf, pages = finish(pdf, options, shown_path(targets[index]),
                                 starts=item_starts(cover, shared), sources=sources,
-                                optimised=bool(optimised))
+                                optimised=bool(optimised),
+                                pages=cover.page_count + shared_pages)
         except BriefingError as error:  # over the e-mail budget: every such copy is named
             refused.extend(error.problems)
             continue
@@ -455,6 +510,7 @@ def write_manifest(path: Path, copies: Sequence[PackCopy]) -> None:
     writer.writerow(["recipient", "organisation", "email", "file", "size"])
     for copy in copies:
         assert copy.recipient is not None
-        writer.writerow([copy.recipient.name, copy.recipient.organisation or "",
-                         copy.recipient.email or "", copy.pdf.name, copy.size])
+        writer.writerow([spreadsheet_cell(text) for text in (
+            copy.recipient.name, copy.recipient.organisation or "",
+            copy.recipient.email or "", copy.pdf.name)] + [copy.size])
     write_atomic(path, buffer.getvalue().encode("utf-8"))

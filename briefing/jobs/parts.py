@@ -37,10 +37,18 @@ def paper_for(options: BuildOptions, shown: str) -> Paper:
 
 
 def source_date(content_date: dt.date | None) -> dt.datetime | None:
-    """SOURCE_DATE_EPOCH when set, else the content's own date; never the clock."""
+    """SOURCE_DATE_EPOCH when set, else the content's own date; never the clock. An epoch past
+    the year 9999 (the last a PDF or XMP date can hold) is refused."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch and epoch.strip().isdigit():
-        return dt.datetime.fromtimestamp(int(epoch), dt.UTC)
+        try:
+            moment = dt.datetime.fromtimestamp(int(epoch), dt.UTC)
+        except (OverflowError, ValueError, OSError):
+            moment = None
+        if moment is None or moment.year > 9999:
+            raise BriefingError.at("SOURCE_DATE_EPOCH", None, f"{epoch.strip()[:40]} is after "
+                                   "the year 9999, the last a PDF date can hold")
+        return moment
     if content_date is not None:
         return dt.datetime.combine(content_date, dt.time(0, 0), dt.UTC)
     return None
@@ -99,6 +107,8 @@ class Renderer:
     project: Path
     theme: Theme
     tagged: bool = False
+    #: a warm rebuild: parts whose inputs did not change are not laid out again
+    reuse: bool = False
     logged: list[tuple[Document | None, str, Problem]] = field(default_factory=list)
     #: with a cache (the preview's), a part whose HTML (which inlines every stylesheet) and
     #: settings are unchanged is not laid out again. The HTML only names images: whoever
@@ -115,7 +125,7 @@ class Renderer:
             part = cached
         else:
             part = render_pdf(html, name=name, base=base, project=self.project, shown=shown,
-                              tagged=self.tagged and not running)
+                              tagged=self.tagged and not running, reuse=self.reuse)
             if self.tagged and running:
                 part = replace(part, pdf=mark_as_artifact(part.pdf))
             if self.cache is not None:

@@ -34,7 +34,7 @@ from briefing.jobs.pack import (
 )
 from briefing.jobs.parts import PartCache, Renderer, paper_for
 from briefing.options import BuildOptions
-from briefing.output import chosen_paths, safe_name, write_atomic
+from briefing.output import chosen_paths, safe_name, write_together
 from briefing.source.load import Loaded, UsableTree, load
 from briefing.source.markdown import Composed
 from briefing.source.pack import Pack, is_pack, validate_pack
@@ -97,7 +97,7 @@ class Written:
 
 def read(request: Request) -> Source:
     try:
-        return Source(request, load(request.path, request.shown))
+        return Source(request, load(request.path, request.shown, project=request.project))
     except UsableTree as usable:  # a duplicate key: the rest of the file is checked too
         every_problem(usable, request.project, request.shown, notes=request.options.notes)
 
@@ -118,7 +118,8 @@ def compose(source: Source) -> Prepared:
     for index, item in enumerate(pack.items):
         if item.kind == "document":
             shown = shown_path(item.path)
-            items[index] = prepare_loaded(load(item.path, shown), project, shown, pdf_ua=pdf_ua)
+            items[index] = prepare_loaded(load(item.path, shown, project=project), project, shown,
+                                          pdf_ua=pdf_ua)
     warnings = (*loaded.warnings, *(w for c in items.values() for w in c.warnings))
     return Prepared(request, pack=pack, items=items, warnings=tuple(dict.fromkeys(warnings)))
 
@@ -137,7 +138,8 @@ def render(prepared: Prepared, part_cache: PartCache | None = None) -> Rendered:
     request = prepared.request
     sheet = paper_for(request.options, request.shown)
     renderer = Renderer(request.project, theme_for(request.project),
-                        tagged=request.options.pdf_ua, cache=part_cache)
+                        tagged=request.options.pdf_ua, cache=part_cache,
+                        reuse=request.options.reuse)
     if prepared.document is not None:
         merged = lay_out_document(prepared.document, renderer, sheet)
         return Rendered(request, prepared, merged=merged,
@@ -191,8 +193,7 @@ def _write_document(rendered: Rendered, merged: Merged) -> Written:
     sources = document_sources(composed.document, request.project) if options.pdf_a else ()
     pdf, pages = finish(merged.pdf, options, shown_path(pdf_path), starts=merged.starts,
                         sources=sources)
-    write_atomic(pdf_path, pdf)
-    write_atomic(html_path, html)
+    write_together([(pdf_path, pdf), (html_path, html)])  # both or neither
     output = Output(source=request.path, pdf=pdf_path, html=html_path, pages=pages,
                     size=len(pdf), seconds=time.perf_counter() - started,
                     warnings=rendered.warnings)

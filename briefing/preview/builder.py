@@ -23,7 +23,7 @@ from pathlib import Path
 
 from briefing.errors import BriefingError, Problem, shown_path
 from briefing.jobs.parts import PartCache
-from briefing.jobs.pipeline import Prepared, Request, render, write
+from briefing.jobs.pipeline import Prepared, Request, compose, read, render, write
 from briefing.options import BuildOptions
 from briefing.output import safe_name
 from briefing.render.html import page_html
@@ -40,6 +40,8 @@ LOG = logging.getLogger("briefing.preview")
 IGNORED_FOLDERS = frozenset({"out", ".git", "__pycache__", ".venv", "node_modules"})
 #: files whose change alters the HTML (so the part cache still tells what to lay out again)
 THEME_FOLDERS = ("templates", "styles")
+#: rendered parts kept between rebuilds (a body is some tens of kilobytes)
+MAX_CACHED_PARTS = 400
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,17 @@ class PageState:
     pdf_seconds: float = 0.0
 
 
+@dataclass(frozen=True)
+class _Queued:
+    """A PDF to build: `composed` for a document (None for a pack); `version`, the page's
+    version it was made for, so an older PDF never replaces newer problems."""
+
+    path: Path
+    options: BuildOptions
+    composed: Composed | None
+    version: int
+
+
 @dataclass
 class PreviewBuilder:
     project: Path
@@ -70,9 +83,12 @@ class PreviewBuilder:
     _keys: dict[str, str] = field(default_factory=dict)
     _assets: str = ""
     _changed: threading.Condition = field(default_factory=threading.Condition)
+    #: set while PDFs or packs wait to be built (build_pending)
+    queued: threading.Event = field(default_factory=threading.Event)
+    _queue: dict[str, _Queued] = field(default_factory=dict)
 
     def documents(self) -> list[Path]:
-        """The documents in `content/` (packs are built by `briefing build`)."""
+        """The documents in `content/`."""
         found = []
         for path in sorted((self.project / "content").glob("*.yaml")):
             if not path.is_file() or path.name.startswith("."):
@@ -82,6 +98,20 @@ class PreviewBuilder:
                     continue
             except BriefingError:
                 pass  # a broken document is shown with its problems
+            found.append(path)
+        return found
+
+    def packs(self) -> list[Path]:
+        """The packs in `content/packs/` (a broken file there is shown as a pack)."""
+        found = []
+        for path in sorted((self.project / "content" / "packs").glob("*.yaml")):
+            if not path.is_file() or path.name.startswith("."):
+                continue
+            try:
+                if not is_pack(load(path, shown_path(path))):
+                    continue
+            except BriefingError:
+                pass
             found.append(path)
         return found
 
@@ -114,6 +144,9 @@ class PreviewBuilder:
         Never raises for a problem of the content, the templates or the project file."""
         documents = self.documents()
         names = {safe_name(path.stem): path for path in documents}
+        #: packs by `packs/NAME`: their own namespace, as under out/
+        packs = {f"packs/{safe_name(path.stem)}": path for path in self.packs()}
+        names.update(packs)
         with self._changed:
             for name, path in names.items():
                 self.pages.setdefault(name, PageState(name, path))
@@ -135,9 +168,12 @@ class PreviewBuilder:
         except BriefingError as error:
             settings_problems = error.problems
         shared = self._fingerprint(lambda p: p.suffix != ".yaml") + repr(options)
+        # a pack's inputs are its documents too: every content file counts for packs
+        contents = self._fingerprint(lambda p: p.suffix == ".yaml") if packs else ""
         todo = []
         for name, path in order:
-            key = hashlib.sha256(_read(path) + shared.encode()).hexdigest()
+            own = shared + contents if name in packs else shared
+            key = hashlib.sha256(_read(path) + own.encode()).hexdigest()
             if settings_problems:
                 key = "broken project file"
             if self._keys.get(name) == key:
@@ -149,13 +185,41 @@ class PreviewBuilder:
             if settings_problems:
                 self._fail(name, settings_problems)
                 continue
+            if name in packs:
+                continue
             prepared = self._page(name, path, options)
             if prepared is not None:
                 composed[name] = prepared
-        for name, path in todo:  # then the PDFs
-            if name in composed:
-                self._pdf(name, path, options, composed[name])
+        # then the PDFs and the packs (their first copy is what is shown), queued for
+        # build_pending: a newer version of the same document replaces one still waiting
+        with self._changed:
+            for name, path in todo:
+                if name in composed or (name in packs and not settings_problems):
+                    self._queue.pop(name, None)
+                    self._queue[name] = _Queued(path, options, composed.get(name),
+                                                self.pages[name].version)
+            self.queued.set()
         return [name for name, _ in todo]
+
+    def build_pending(self) -> list[str]:
+        """Build every queued PDF and pack, documents first; the names built. Runs in its own
+        thread in the preview, so a web page never waits for a PDF being laid out."""
+        built = []
+        while True:
+            with self._changed:
+                if not self._queue:
+                    self.queued.clear()
+                    break
+                documents = [n for n, q in self._queue.items() if q.composed is not None]
+                name = documents[0] if documents else next(iter(self._queue))
+                item = self._queue.pop(name)
+            if item.composed is not None:
+                self._pdf(name, item.path, item.options, item.composed, item.version)
+            else:
+                self._pack(name, item.path, item.options, item.version)
+            built.append(name)
+        self._trim_cache()
+        return built
 
     def _page(self, name: str, path: Path, options: BuildOptions) -> Composed | None:
         started = time.perf_counter()
@@ -172,7 +236,8 @@ class PreviewBuilder:
         LOG.info("%s: page in %.2f s", name, time.perf_counter() - started)
         return composed
 
-    def _pdf(self, name: str, path: Path, options: BuildOptions, composed: Composed) -> None:
+    def _pdf(self, name: str, path: Path, options: BuildOptions, composed: Composed,
+             version: int) -> None:
         started = time.perf_counter()
         request = Request(path, self.project, self.out_dir, replace(options, strict=False))
         try:
@@ -180,17 +245,45 @@ class PreviewBuilder:
                               part_cache=self.part_cache)
             [output] = write(rendered).outputs
         except Exception as error:
-            self._fail(name, self._problems(error, path))
+            if self.pages[name].version == version:  # not older than the page shown
+                self._fail(name, self._problems(error, path))
             return
         page = self.pages[name]
         warnings = tuple(dict.fromkeys([*page.problems, *output.warnings]))
         changes: dict[str, object] = {"pdf": output.pdf, "pdf_version": page.pdf_version + 1,
                                       "building": False,
                                       "pdf_seconds": time.perf_counter() - started}
-        if warnings != page.problems:
+        if warnings != page.problems and page.version == version:
             changes.update(problems=warnings, version=page.version + 1)
         self._publish(name, **changes)
         LOG.info("%s: PDF in %.2f s", name, time.perf_counter() - started)
+
+    def _pack(self, name: str, path: Path, options: BuildOptions, version: int) -> None:
+        started = time.perf_counter()
+        self._publish(name, building=True)
+        request = Request(path, self.project, self.out_dir, replace(options, strict=False))
+        try:
+            prepared = compose(read(request))
+            written = write(render(prepared, part_cache=self.part_cache))
+        except Exception as error:
+            if self.pages[name].version == version:
+                self._fail(name, self._problems(error, path))
+            return
+        page = self.pages[name]
+        warnings = tuple(dict.fromkeys(w for o in written.outputs for w in o.warnings))
+        changes: dict[str, object] = {
+            "pdf": written.outputs[0].pdf if written.outputs else None,
+            "pdf_version": page.pdf_version + 1, "building": False,
+            "pdf_seconds": time.perf_counter() - started}
+        if warnings != page.problems:
+            changes.update(problems=warnings, version=page.version + 1)
+        self._publish(name, **changes)
+        LOG.info("%s: pack in %.2f s", name, time.perf_counter() - started)
+
+    def _trim_cache(self) -> None:
+        """Parts of earlier versions are dropped, oldest first, past a few hundred."""
+        while len(self.part_cache) > MAX_CACHED_PARTS:
+            del self.part_cache[next(iter(self.part_cache))]
 
     def _fail(self, name: str, problems: tuple[Problem, ...]) -> None:
         page = self.pages[name]

@@ -82,8 +82,9 @@ body.briefing-preview-pdf { margin: 0; }
 
 
 def _bar(page: PageState, names: list[str], view: str) -> str:
-    links = [f'<a href="/{html.escape(page.name)}.html">page</a>',
-             f'<a href="/{html.escape(page.name)}/pdf">PDF</a>']
+    links = [f'<a href="/{html.escape(page.name)}/pdf">PDF</a>']
+    if not page.name.startswith("packs/"):
+        links.insert(0, f'<a href="/{html.escape(page.name)}.html">page</a>')
     others = [f'<a href="/{html.escape(n)}.html">{html.escape(n)}</a>'
               for n in names if n != page.name]
     return (f'<div id="briefing-preview-bar">briefing preview · {html.escape(page.name)} '
@@ -144,6 +145,9 @@ class PreviewServer:
     stop_event: threading.Event = field(default_factory=threading.Event)
     threads: list[threading.Thread] = field(default_factory=list)
     on_rebuild: Callable[[list[str]], None] | None = None
+    _changes: set[Path] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _pending: threading.Event = field(default_factory=threading.Event)
 
     @property
     def url(self) -> str:
@@ -153,12 +157,16 @@ class PreviewServer:
 
     def start(self) -> None:
         self.builder.rebuild()
+        self.builder.build_pending()
         self.httpd = ThreadingHTTPServer((self.host, self.port), _handler(self))
         self.httpd.daemon_threads = True
         serving = threading.Thread(target=self.httpd.serve_forever, name="preview-http",
                                    daemon=True)
         watching = threading.Thread(target=self._watch, name="preview-watch", daemon=True)
-        self.threads = [serving, watching]
+        rebuilding = threading.Thread(target=self._rebuild_loop, name="preview-build",
+                                      daemon=True)
+        pdfs = threading.Thread(target=self._pdf_loop, name="preview-pdf", daemon=True)
+        self.threads = [serving, watching, rebuilding, pdfs]
         for thread in self.threads:
             thread.start()
         # watchfiles sets up its watches on the first step of the generator, in the thread,
@@ -174,6 +182,8 @@ class PreviewServer:
             thread.join(timeout=5)
 
     def _watch(self) -> None:
+        """Collects changes for the rebuilding thread, and tells a rebuild under way to stop
+        after its current part, so a save never waits for a whole pack."""
         from watchfiles import DefaultFilter, watch
 
         out = self.builder.project / "out"
@@ -181,15 +191,40 @@ class PreviewServer:
         for changes in watch(self.builder.project, watch_filter=files,
                              stop_event=self.stop_event, debounce=400, step=20,
                              yield_on_timeout=False, raise_interrupt=False):
-            changed = [Path(path) for _, path in changes]
+            with self._lock:
+                self._changes.update(Path(path) for _, path in changes)
+            self._pending.set()
+
+    def _rebuild_loop(self) -> None:
+        while not self.stop_event.is_set():
+            if not self._pending.wait(timeout=0.5):
+                continue
+            with self._lock:
+                changed, self._changes = self._changes, set()
+                self._pending.clear()
             LOG.info("changed: %s", ", ".join(sorted({p.name for p in changed})))
             try:
                 rebuilt = self.builder.rebuild(changed)
             except Exception:  # never stop watching
                 LOG.exception("preview rebuild failed")
                 continue
-            if self.on_rebuild is not None:
-                self.on_rebuild(rebuilt)
+            failed = [n for n in rebuilt if (page := self.builder.state(n)) is not None
+                      and any(p.is_error for p in page.problems)]
+            if self.on_rebuild is not None and failed:
+                self.on_rebuild(failed)
+
+    def _pdf_loop(self) -> None:
+        """The PDFs and packs, in a thread of their own (see PreviewBuilder.build_pending)."""
+        while not self.stop_event.is_set():
+            if not self.builder.queued.wait(timeout=0.5):
+                continue
+            try:
+                built = self.builder.build_pending()
+            except Exception:
+                LOG.exception("preview PDF build failed")
+                continue
+            if self.on_rebuild is not None and built:
+                self.on_rebuild(built)
 
     def names(self) -> list[str]:
         return list(self.builder.pages)
@@ -230,6 +265,8 @@ def _handler(server: PreviewServer) -> type[BaseHTTPRequestHandler]:
             if page is None:
                 self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain")
                 return
+            if kind == "html" and page.html is None and name.startswith("packs/"):
+                kind = "view"  # a pack has no web page: its first copy's PDF
             if kind == "html":
                 self._send(HTTPStatus.OK, decorate(page, names).encode("utf-8"),
                            "text/html; charset=utf-8")

@@ -274,10 +274,11 @@ def running_head(title: str, width_pt: float, height_pt: float) -> str:
     inside a word. About 1.4 mm a character at the header's 8 pt."""
     paper = paper_of(FolioPage(width_pt, height_pt, "", ""))
     block_mm = TEXT_BLOCK_MM.get(paper, width_pt / PT_PER_MM - 44)
-    limit = max(12, int(block_mm * 0.7 / 1.4))
+    limit = max(12, round(block_mm * 0.7 / 1.4))
     if len(title) <= limit:
         return title
-    words = title[:limit].rsplit(" ", 1)[0].rstrip(" ,;:–—-")
+    words = title[:limit] if title[limit] == " " else title[:limit].rsplit(" ", 1)[0]
+    words = words.rstrip(" ,;:–—-")
     return f"{words}\u2026"
 
 

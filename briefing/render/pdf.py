@@ -6,13 +6,16 @@ across separately rendered parts and build the outline of the merged file.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from briefing.errors import BriefingError, Problem
 from briefing.render.fetcher import project_fetcher
@@ -121,12 +124,57 @@ def font_configuration(project: Path) -> Any:
     return found
 
 
+#: parts laid out earlier in this process, for warm rebuilds (`reuse=True`): by a digest of
+#: everything the layout reads, with the state of each file it fetched
+_LAID_OUT: OrderedDict[str, tuple[RenderedPart, tuple[tuple[str, tuple[int, int] | None], ...]]]
+_LAID_OUT = OrderedDict()
+_LAID_OUT_MAX = 64
+_LAID_OUT_LOCK = threading.Lock()
+
+
+def _file_state(url: str) -> tuple[int, int] | None:
+    try:
+        found = Path(unquote(urlsplit(url).path)).stat()
+    except OSError:
+        return None
+    return found.st_mtime_ns, found.st_size
+
+
 def render_pdf(html: str, *, name: str, base: Path, project: Path, shown: str,
-               tagged: bool = False) -> RenderedPart:
+               tagged: bool = False, reuse: bool = False) -> RenderedPart:
     """Lay out and write one part; WeasyPrint is imported here so `check` never pays for it.
 
     `tagged` writes a structure tree (PDF/UA). Running headers and footers stamped onto
-    tagged pages are marked as artifacts by the assembler (assemble/tags.py)."""
+    tagged pages are marked as artifacts by the assembler (assemble/tags.py).
+
+    `reuse` (a warm rebuild in a running process: the preview): a part whose HTML, folders
+    and fetched files (images, fonts: same modification time and size) are unchanged since it
+    was last laid out is returned as it was, warnings included, without any layout."""
+    key = hashlib.sha256("\0".join(
+        (html, name, str(base.resolve()), str(project.resolve()), shown, str(tagged))
+    ).encode("utf-8", "surrogatepass")).hexdigest()
+    if reuse:
+        with _LAID_OUT_LOCK:
+            found = _LAID_OUT.get(key)
+        if found is not None and all(_file_state(url) == state for url, state in found[1]):
+            LOG.info("%s: %s unchanged, not laid out again", shown, name)
+            return found[0]
+    fetched: list[str] = []
+    part = _render_pdf(html, name=name, base=base, project=project, shown=shown,
+                       tagged=tagged, fetched=fetched)
+    if reuse:
+        states = tuple((url, _file_state(url)) for url in dict.fromkeys(fetched)
+                       if url.startswith("file:"))
+        with _LAID_OUT_LOCK:
+            _LAID_OUT[key] = (part, states)
+            _LAID_OUT.move_to_end(key)
+            while len(_LAID_OUT) > _LAID_OUT_MAX:
+                _LAID_OUT.popitem(last=False)
+    return part
+
+
+def _render_pdf(html: str, *, name: str, base: Path, project: Path, shown: str,
+                tagged: bool, fetched: list[str]) -> RenderedPart:
     import weasyprint
 
     from briefing.render.actual_text import install_actual_text
@@ -138,6 +186,14 @@ def render_pdf(html: str, *, name: str, base: Path, project: Path, shown: str,
     html = zero_width_breaks(html)
     LOG.info("%s: rendering %s", shown, name)
     fetcher = project_fetcher(project)
+    served = fetcher.fetch
+
+    def fetch(url: str, headers: Any = None) -> Any:  # what the layout read, for `reuse`
+        fetched.append(url)
+        return served(url, headers)
+
+    fetcher.fetch = fetch  # on the instance: WeasyPrint needs the fetcher object itself
+
     limit = time_limit_for(len(html))
     try:
         with _collect_weasyprint_warnings() as collector, time_limit(limit):

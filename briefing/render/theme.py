@@ -2,19 +2,35 @@
 
 A project overrides one template or one stylesheet by putting a file of the same name in its own
 `templates/` or `styles/`; everything else comes from the built-in theme shipped in the package.
+
+Templates are often supplied by outside designers, so they are untrusted like content: every
+template (the project's and the built-in ones alike) runs in Jinja2's SandboxedEnvironment (no
+access to Python internals such as `__globals__`, so no way to run a command or open a file),
+and templates and stylesheets are read through source/files.py (a symlink that leads out of
+the project, a FIFO or a device is refused). A template that breaks these rules, includes
+itself or a template that does not exist is an error naming the template and its line.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+import types
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import jinja2
+import jinja2.sandbox
+from jinja2.loaders import split_template_path
 
-from briefing.errors import BriefingError
+from briefing.errors import BriefingError, shown_path
+from briefing.source.files import Refused, read_inside
 from briefing.source.project import Brand, load_project
+
+#: the largest template or stylesheet the theme reads
+MAX_THEME_FILE_BYTES = 8 * 1024 * 1024
 
 
 def builtin_theme() -> Path:
@@ -38,8 +54,8 @@ class Theme:
     def stylesheet(self, name: str, *, optional: bool = False) -> str:
         for folder in self.style_dirs:
             candidate = folder / name
-            if candidate.is_file():
-                return candidate.read_text(encoding="utf-8")
+            if candidate.is_file() or candidate.is_symlink():
+                return _read_theme_file(candidate, folder)
         if optional:
             return ""
         where = self._where(self.style_dirs)
@@ -71,11 +87,107 @@ def theme_for(project: Path) -> Theme:
                  brand=settings.brand, strings=settings.strings)
 
 
+def _read_theme_file(path: Path, folder: Path) -> str:
+    """A template or stylesheet of `folder` (`templates/` or `styles/`): it must resolve inside
+    the folder's project (or the built-in theme), the folder's parent."""
+    shown = _shown(path)
+    try:
+        data = read_inside(path, folder.parent, limit=MAX_THEME_FILE_BYTES, shown=shown)
+    except FileNotFoundError:
+        raise BriefingError.at(shown, None, "cannot read: no such file") from None
+    except Refused as exc:
+        message = exc.reason
+        if message == "outside the project" and path.is_symlink():
+            message = "a symbolic link to a file outside the project"
+        raise BriefingError.at(shown, None, f"refused to read: {message}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise BriefingError.at(shown, None, "not UTF-8; save it as UTF-8") from None
+
+
+def _shown(path: Path) -> str:
+    """The path as typed from the current folder, its last part never resolved (a symlink
+    that is refused is shown by its own name, not by where it leads)."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return shown_path(path)
+
+
+class _ThemeLoader(jinja2.BaseLoader):
+    """Jinja2's search path over the theme folders, reading through _read_theme_file."""
+
+    def __init__(self, dirs: tuple[Path, ...]):
+        self.dirs = dirs
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        pieces = split_template_path(template)  # `..` is TemplateNotFound
+        for folder in self.dirs:
+            candidate = folder.joinpath(*pieces)
+            if not os.path.lexists(candidate):
+                continue
+            source = _read_theme_file(candidate, folder)
+            return source, str(candidate), _unchanged(candidate)
+        raise jinja2.TemplateNotFound(template)
+
+
+def _unchanged(path: Path) -> Callable[[], bool]:
+    """Jinja2's `uptodate`: the template is reloaded when its file changes."""
+    mtime = os.stat(path).st_mtime
+
+    def check() -> bool:
+        try:
+            return os.stat(path).st_mtime == mtime
+        except OSError:
+            return False
+
+    return check
+
+
+class _CheckedTemplate(jinja2.Template):
+    """A template whose failures are BriefingErrors naming the template file and line."""
+
+    def render(self, *args: Any, **kwargs: Any) -> str:
+        try:
+            return super().render(*args, **kwargs)
+        except RecursionError as exc:
+            raise _template_error(exc, "includes or extends itself (endless recursion)") from None
+        except jinja2.TemplateNotFound as exc:
+            raise _template_error(exc, f"template `{exc.name}` not found in the theme "
+                                       "(templates/ of the project or the built-in theme; a "
+                                       "path leaving them is refused)") from None
+        except jinja2.exceptions.SecurityError as exc:
+            raise _template_error(exc, f"not allowed in a template: {exc}") from None
+
+
+def _template_error(exc: BaseException, message: str) -> BriefingError:
+    """`message` at the innermost template line the traceback passes through (for endless
+    recursion: the line that repeats most)."""
+    lines: list[tuple[str, int]] = []
+    tb: types.TracebackType | None = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith(".j2"):
+            lines.append((filename, tb.tb_lineno))
+        tb = tb.tb_next
+    if not lines:
+        return BriefingError.at("templates", None, message)
+    where = max(lines, key=lines.count) if isinstance(exc, RecursionError) else lines[-1]
+    return BriefingError.at(_shown(Path(where[0])), where[1], message)
+
+
+class _Sandbox(jinja2.sandbox.SandboxedEnvironment):
+    template_class = _CheckedTemplate
+
+
 @cache
 def _environment(dirs: tuple[Path, ...]) -> jinja2.Environment:
     # Autoescaping is always on: content is data and is never rendered as a template.
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(d) for d in dirs]),
+    return _Sandbox(
+        loader=_ThemeLoader(dirs),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

@@ -24,7 +24,10 @@ from collections.abc import Callable, Collection
 
 #: the last run of non-space text before a paragraph or list item closes, when it is a word
 #: long enough to be hyphenated at all (6 letters: hyphenate-limit-chars in print.css)
-_LAST_WORD = re.compile(r"(?<=[\s>])([^\s<>]*\w{6,}[^\s<>]*)(\s*</(?:p|li)>)")
+#: (never Khmer, which is not hyphenated, and whose runs must stay whole for /ActualText)
+_LAST_WORD = re.compile(
+    r"(?<=[\s>])([^\s<>\u1780-\u17ff\u19e0-\u19ff]*\w{6,}[^\s<>\u1780-\u17ff\u19e0-\u19ff]*)"
+    r"(\s*</(?:p|li)>)")
 #: a link and its text, when the text has no markup of its own
 _LINK = re.compile(r'(<a\b[^>]*\bhref="([^"]*)"[^>]*>)([^<]+)(</a>)')
 _ADDRESS_BREAK = re.compile(r"(//)|([./@?#&=_\-])")

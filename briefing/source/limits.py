@@ -18,10 +18,11 @@ import re
 from collections.abc import Iterator
 
 from briefing.errors import Problem
+from briefing.source.load import MAX_SOURCE_BYTES
 from briefing.source.model import Document, Text
 
-#: a document's YAML source; 5,000 generated questions (bench/bench_scale.py) are 4.4 MB
-MAX_SOURCE_BYTES = 8 * 1024 * 1024
+__all__ = ["MAX_SOURCE_BYTES", "MAX_WORD_LETTERS", "content_problems"]
+
 #: letters in a row in a script that separates words with spaces (the longest German
 #: compounds in real use have about 80); scripts written without spaces (Khmer, Thai,
 #: Chinese...) are not counted, their runs are broken between words by the renderer

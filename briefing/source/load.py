@@ -16,7 +16,12 @@ from pathlib import Path
 import yaml
 
 from briefing.errors import BriefingError, Problem, printable
+from briefing.source.files import Refused, read_inside
 from briefing.source.invisible import invisible_warnings
+
+#: a content file's size, checked before it is parsed (a 100 MB file would take minutes and
+#: gigabytes to parse); 5,000 generated questions (bench/bench_scale.py) are 4.4 MB
+MAX_SOURCE_BYTES = 8 * 1024 * 1024
 
 #: Node visits allowed when expanding a file; ordinary anchor reuse stays far below this, an
 #: alias "bomb" (each level doubling the last) reaches it after a few levels, fast.
@@ -73,13 +78,14 @@ class Loaded:
     warnings: tuple[Problem, ...] = ()
 
 
-def load(path: Path, display_path: str | None = None) -> Loaded:
-    """Read and parse one content file; every problem is a BriefingError naming path and line."""
+def load(path: Path, display_path: str | None = None, *, project: Path | None = None) -> Loaded:
+    """Read and parse one content file; every problem is a BriefingError naming path and line.
+
+    The file must be a regular file of at most MAX_SOURCE_BYTES (checked before parsing) and,
+    when `project` is given, resolve inside it: a symlink to YAML elsewhere is refused.
+    """
     shown = display_path or str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise BriefingError.at(shown, None, f"cannot read file: {exc.strerror}") from None
+    raw = read_content_file(path, shown, project)
     text, warnings = decode(raw, shown)
     try:
         root, more = parse_with_warnings(text, shown)
@@ -90,6 +96,23 @@ def load(path: Path, display_path: str | None = None) -> Loaded:
     # A character typed inside double quotes is seen both in its line and in its scalar.
     unique = tuple(dict.fromkeys((*warnings, *more)))
     return Loaded(path=path, root=root, source=raw, warnings=unique)
+
+
+def read_content_file(path: Path, shown: str, project: Path | None) -> bytes:
+    """The bytes of a content, pack or recipients file, or a BriefingError naming it."""
+    try:
+        return read_inside(path, project or Path(path.anchor or "/"), limit=MAX_SOURCE_BYTES,
+                           shown=shown)
+    except OSError as exc:
+        raise BriefingError.at(shown, None, f"cannot read file: {exc.strerror}") from None
+    except Refused as exc:
+        if exc.reason.startswith("larger than"):
+            raise BriefingError.at(shown, None, f"the file is {exc.reason}, the most a content "
+                                   "file may be (split it into several)") from None
+        if exc.reason == "outside the project" and path.is_symlink():
+            raise BriefingError.at(shown, None, "refused to read: a symbolic link to a file "
+                                   "outside the project") from None
+        raise BriefingError.at(shown, None, f"refused to read: {exc.reason}") from None
 
 
 def _looks_utf16(raw: bytes) -> bool:

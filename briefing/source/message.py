@@ -121,8 +121,10 @@ def fill(template: TemplateText, fields: dict[str, str],
 
 
 def read_body_file(path: Path, shown: str) -> TemplateText:
+    from briefing.source.load import read_content_file
+
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = read_content_file(path, shown, None).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise BriefingError.at(shown, None, "the message file is not UTF-8") from None
     except OSError as exc:

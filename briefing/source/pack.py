@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from briefing.errors import BriefingError, Problem, shown_path
-from briefing.source.load import Loaded, Mapping, Scalar, Sequence, load
+from briefing.errors import INVISIBLE_CONTROLS, BriefingError, Problem, shown_path
+from briefing.source.load import Loaded, Mapping, Scalar, Sequence, load, read_content_file
 from briefing.source.message import MessageTemplate, TemplateText, check_fields, read_body_file
 from briefing.source.model import (
     FRONT_MATTER_KEYS,
@@ -237,6 +238,15 @@ def notes_on_page(pack: Pack, document: Document) -> bool:
     return document.notes_on_page
 
 
+#: characters a recipient field may not contain: C0 controls (a tab too: it is a formula
+#: leader in spreadsheets and nobody's name), DEL, C1 controls, bidi embeddings, overrides and
+#: isolates. They would reach manifest.csv and the PDF raw. Line breaks (LF, CR, U+2028/9)
+#: are left to recipient_problems and check_fields, which say where a line break does harm.
+_RECIPIENT_CONTROL = re.compile(
+    "[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f"
+    + "".join(sorted(INVISIBLE_CONTROLS - {"\u2028", "\u2029"})) + "]")
+
+
 def recipients_dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
     """Commas, or what the file is separated by: spreadsheets in much of Europe save CSV with
     semicolons, and some exports use tabs. csv.Sniffer looks at the first lines, choosing
@@ -258,15 +268,18 @@ def read_recipients(path: Path, shown: str) -> tuple[Recipient, ...]:
     problems: list[Problem] = []
     if path.suffix.lower() == ".csv":
         try:
-            text = path.read_bytes().decode("utf-8-sig")
+            text = read_content_file(path, shown, None).decode("utf-8-sig")
         except UnicodeDecodeError:
             raise BriefingError.at(shown, None, "recipients file is not UTF-8") from None
         reader = csv.DictReader(io.StringIO(text), dialect=recipients_dialect(text))
         start = 2
-        for row in reader:
-            rows.append((start, {(k or "").strip().lower(): (v or "").strip()
-                                 for k, v in row.items() if k}))
-            start = reader.line_num + 1
+        try:
+            for row in reader:
+                rows.append((start, {(k or "").strip().lower(): (v or "").strip()
+                                     for k, v in row.items() if k}))
+                start = reader.line_num + 1
+        except csv.Error as exc:  # a field over csv's limit (128 KB), a NUL byte...
+            raise BriefingError.at(shown, start, f"not a readable CSV file: {exc}") from None
     else:
         root = load(path, shown).root
         if not isinstance(root, Sequence):
@@ -281,6 +294,14 @@ def read_recipients(path: Path, shown: str) -> tuple[Recipient, ...]:
     recipients = []
     seen: dict[str, int] = {}
     for line, fields in rows:
+        bad = [(key, char) for key, value in fields.items()
+               if (char := _RECIPIENT_CONTROL.search(value))]
+        if bad:
+            key, char = bad[0]
+            assert char is not None
+            problems.append(Problem(shown, line, f"recipient field `{key}` contains the control "
+                                    f"character U+{ord(char.group()):04X}; remove it"))
+            continue
         found = recipient_problems(fields, shown, line, seen)
         if found:
             problems.extend(found)

@@ -24,7 +24,7 @@ def prepare(path: Path, project: Path, *, pdf_ua: bool = False, notes: str = "en
     `notes` is where notes go when the document does not say (briefing.toml's build.notes)."""
     shown = shown_path(path)
     try:
-        loaded = load(path, shown)
+        loaded = load(path, shown, project=project)
     except UsableTree as usable:
         every_problem(usable, project, shown, notes=notes)
     return prepare_loaded(loaded, project, shown, pdf_ua=pdf_ua, notes=notes)

@@ -20,7 +20,7 @@ import base64
 import difflib
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -213,6 +213,10 @@ def _shown(value: Any) -> str:
     return printable(str(value))
 
 
+#: the project file's size (a few hundred bytes in practice)
+MAX_PROJECT_FILE_BYTES = 1024 * 1024
+
+
 def project_file(project: Path) -> Path:
     return project / PROJECT_FILE
 
@@ -222,10 +226,14 @@ def load_project(project: Path, shown: str | None = None) -> ProjectSettings:
     file is raised at once (BriefingError)."""
     path = project_file(project)
     shown = shown or PROJECT_FILE
-    try:
-        source = path.read_bytes()
+    from briefing.source.files import Refused, read_inside
+
+    try:  # inside the project (not a link out of it), regular, bounded, never blocking
+        source = read_inside(path, project, limit=MAX_PROJECT_FILE_BYTES, shown=shown)
     except FileNotFoundError:
         return ProjectSettings()
+    except Refused as exc:
+        raise BriefingError.at(shown, None, f"refused to read: {exc.reason}") from None
     except OSError as exc:
         raise BriefingError.at(shown, None, f"cannot read: {exc.strerror or exc}") from None
     try:
@@ -349,9 +357,13 @@ def _logo(check: _Checker, written: str, project: Path) -> str | None:
     if not resolved.is_file():
         check.error(key, f"`brand.logo`: no such file `{printable(written)}`")
         return None
-    data = resolved.read_bytes()
-    if len(data) > MAX_LOGO_BYTES:
-        check.error(key, f"`brand.logo` is larger than {MAX_LOGO_BYTES // 1024 // 1024} MB")
+    from briefing.source.files import Refused, read_inside
+
+    try:
+        data = read_inside(resolved, project, limit=MAX_LOGO_BYTES, shown=written)
+    except (Refused, OSError) as exc:
+        reason = exc.reason if isinstance(exc, Refused) else exc.strerror or str(exc)
+        check.error(key, f"`brand.logo`: cannot use `{printable(written)}`: {reason}")
         return None
     return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
 
@@ -369,3 +381,15 @@ def _strings(check: _Checker, table: Mapping[str, Any]) -> dict[str, dict[str, s
                             f"{printable(word)}` must be a text, not {_shown(text)}")
         strings[lang] = {w: t for w, t in words.items() if isinstance(t, str)}
     return strings
+
+
+def unknown_words(settings: ProjectSettings, known: Collection[str],
+                  shown: str = PROJECT_FILE) -> tuple[Problem, ...]:
+    """Words in `[strings]` that no template uses (the theme's string table, `known`, lives
+    in render/strings.py, which this stage does not import), with the likely word."""
+    lines = _Lines(settings.source.decode("utf-8", "replace"))
+    words = tuple(sorted(known))
+    return tuple(
+        Problem(shown, lines.of("strings", lang, word),
+                unknown_key(word, words, f"strings.{printable(lang)}"))
+        for lang, table in settings.strings.items() for word in table if word not in known)

@@ -33,7 +33,8 @@ def translation_problems(document: Document, project: Path) -> list[Problem]:
         return Problem(shown, line, message, "warning")
 
     try:
-        original = validate(load(pairing.path, original_shown), project, original_shown)
+        loaded = load(pairing.path, original_shown, project=project)
+        original = validate(loaded, project, original_shown)
     except BriefingError as error:
         count = sum(1 for p in error.problems if p.is_error)
         return [warn(pairing.line, f"cannot compare with {original_shown}: it has {count} "
