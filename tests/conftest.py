@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+#: the tests folder: fixtures/ and golden/ live here, whichever subfolder a test is in
+TESTS = REPO / "tests"
 
 MINIMAL = """\
 title: A small briefing

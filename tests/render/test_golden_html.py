@@ -13,9 +13,9 @@ from briefing.render.html import page_html
 from briefing.render.theme import theme_for
 from briefing.source.prepare import prepare
 
-from conftest import write_project
+from conftest import TESTS, write_project
 
-GOLDEN = Path(__file__).parent / "golden" / "features.html"
+GOLDEN = TESTS / "golden" / "features.html"
 
 FEATURES = """\
 title: Features & “quotes”

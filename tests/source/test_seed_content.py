@@ -7,13 +7,14 @@ source's paragraphs independently and compare sentence by sentence.
 """
 
 import re
-from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).parent.parent
+from conftest import REPO, TESTS
+
+ROOT = REPO
 CONTENT = ROOT / "content" / "cambodia-faq.yaml"
-SOURCE = Path(__file__).parent / "fixtures" / "faq-source.txt"
+SOURCE = TESTS / "fixtures" / "faq-source.txt"
 
 TITLE = "Changing the Narrative about Child Sex Trafficking in Cambodia"
 SUBTITLE = "Message Resource for Global Staff"
@@ -150,7 +151,7 @@ def test_no_accidental_markdown_blocks():
 
 def test_content_files_name_no_path_outside_the_repository():
     """The header says where the text comes from in words: no build machine's absolute path."""
-    repo = Path(__file__).resolve().parent.parent
+    repo = REPO
     for path in sorted((repo / "content").rglob("*.yaml")):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             found = re.search(r"(?<![\w.])(?:/(?:work|home|tmp|Users|root|srv|mnt|opt)/|"

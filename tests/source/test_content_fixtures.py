@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 from badinput import RAW_CONTROL, cli_run, files_in
 
-FIXTURES = Path(__file__).parent / "fixtures" / "content"
+from conftest import TESTS
+
+FIXTURES = TESTS / "fixtures" / "content"
 CASES = sorted(FIXTURES.glob("*.yaml"))
 
 

@@ -12,7 +12,9 @@ from pathlib import Path
 
 from badinput import cli_run
 
-CASE = Path(__file__).parent / "fixtures" / "content" / "invisible.yaml"
+from conftest import TESTS
+
+CASE = TESTS / "fixtures" / "content" / "invisible.yaml"
 
 
 def _expected() -> list[str]:
