@@ -148,9 +148,9 @@ def run(jobs: Sequence[Job], executor: Executor | None = None,
         for pool in replaced:
             stop_workers(pool)
         raise
-    finally:
+    finally:  # wait: the CLI ends with os._exit, so workers left idle would wait forever
         for pool in replaced:
-            pool.shutdown(wait=False, cancel_futures=True)
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _run(jobs: Sequence[Job], executor: Executor | None,
@@ -201,6 +201,10 @@ def _run(jobs: Sequence[Job], executor: Executor | None,
                             futures[_pending(more)] = more_key
                 unfinished = sorted(set(futures.values()))
                 culprits = _dead_workers_jobs(pool, unfinished)
+                # The broken pool sends its workers one SIGTERM; one that was handing back a
+                # result then swallows it (concurrent.futures catches BaseException there)
+                # and waits for work forever, keeping the CLI (and its stdout) open.
+                stop_workers(pool)
                 futures = {}
                 for key in culprits:
                     finished(key, _died(submitted[key]))
@@ -211,7 +215,6 @@ def _run(jobs: Sequence[Job], executor: Executor | None,
                     again = []
                 if again:
                     assert restart is not None
-                    pool.shutdown(wait=False, cancel_futures=True)
                     pool = restart()
                     replaced.append(pool)
                     LOG.info("a worker died; %d job(s) restarted in a new pool", len(again))
@@ -261,7 +264,7 @@ def _dead_workers_jobs(pool: Executor, unfinished: Sequence[tuple[int, int]]
     processes = getattr(pool, "processes", {})
     for process in processes.values():
         process.join(2)
-    stopped = (-signal.SIGTERM, 128 + signal.SIGTERM)
+    stopped = (None, -signal.SIGTERM, 128 + signal.SIGTERM)  # None: still unwinding its job
     dead = [pid for pid, process in processes.items() if process.exitcode not in stopped]
     suspects = [running[pid] for pid in dead if pid in running] or list(running.values())
     return [key for key in unfinished if key in suspects]
@@ -347,6 +350,18 @@ def dask_executor(scheduler: str) -> Executor:
     except ImportError:
         raise BriefingError.at(scheduler, None, "the Dask scheduler needs the optional extra: "
                                "pip install 'briefing[dask]'") from None
+    _probe(scheduler)
     client = Client(scheduler, timeout="10s")  # type: ignore[no-untyped-call]
     executor: Executor = client.get_executor()  # type: ignore[no-untyped-call]
     return executor
+
+
+def _probe(scheduler: str) -> None:
+    """Refused at once when nothing listens: Dask's Client retries a refused connection until
+    its 10 s timeout, so a mistyped port cost ten seconds before its one-line error."""
+    import socket
+    from urllib.parse import urlsplit
+
+    address = urlsplit(scheduler if "://" in scheduler else f"tcp://{scheduler}")
+    if address.hostname and address.port:
+        socket.create_connection((address.hostname, address.port), timeout=10).close()

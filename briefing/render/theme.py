@@ -130,19 +130,27 @@ class _ThemeLoader(jinja2.BaseLoader):
             if not os.path.lexists(candidate):
                 continue
             source = _read_theme_file(candidate, folder)
-            return source, str(candidate), _unchanged(candidate)
+            return source, str(candidate), _unchanged(candidate, source)
         raise jinja2.TemplateNotFound(template)
 
 
-def _unchanged(path: Path) -> Callable[[], bool]:
-    """Jinja2's `uptodate`: the template is reloaded when its file changes."""
-    mtime = os.stat(path).st_mtime
+def _unchanged(path: Path, source: str) -> Callable[[], bool]:
+    """Jinja2's `uptodate`: the template is reloaded when its file's text changes.
+
+    Not its modification time, as Jinja2's own loaders do: file times move in clock ticks of
+    a few milliseconds, so a save that truncates and then writes (as `write_text` and many
+    editors do) can leave the time the preview saw on the empty file, which then stayed."""
+    known = source.encode("utf-8")
 
     def check() -> bool:
+        if path.is_symlink():  # read again through _read_theme_file, which checks where
+            return False
         try:
-            return os.stat(path).st_mtime == mtime
+            with open(path, "rb") as file:
+                data = file.read(len(known) + 4)  # a BOM, or a longer file, reads as changed
         except OSError:
             return False
+        return data == known or data == b"\xef\xbb\xbf" + known
 
     return check
 

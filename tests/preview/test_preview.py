@@ -55,22 +55,26 @@ def state(server: PreviewServer, name: str, version: int = -1, pdf: int = -1) ->
 
 
 def edit_and_wait(server: PreviewServer, path: Path, text: str, name: str = "brief",
-                  pdf_too: bool = True, problems: bool = False) -> dict[str, Any]:
-    """Save `text` and wait, as the page does, for the page (and the PDF) to change, or
-    with `problems` for a change that shows problems."""
+                  pdf_too: bool = True, problem: str | None = None) -> dict[str, Any]:
+    """Save `text` and wait, as the page does, for the page (and the PDF) to be rebuilt
+    without problems, or with `problem` for a rebuild that shows a problem containing it.
+
+    A save is not atomic (`write_text` truncates, then writes), so the watcher may build the
+    empty file first: the states on the way are skipped, not taken for the answer."""
     before = state(server, name)
     path.write_text(text, encoding="utf-8")
     deadline = time.monotonic() + 60
     now = before
     while time.monotonic() < deadline:
         now = state(server, name, now["version"], now["pdf_version"])
-        if problems:
-            if now["problems"]:
+        if now["version"] == before["version"]:
+            continue
+        if problem is not None:
+            if any(problem in str(p) for p in now["problems"]):
                 return now
-        elif now["version"] != before["version"] and (
-                not pdf_too or now["pdf_version"] != before["pdf_version"] or now["problems"]):
+        elif not now["problems"] and (not pdf_too or now["pdf_version"] != before["pdf_version"]):
             return now
-    raise AssertionError(f"no rebuild after saving {path}")
+    raise AssertionError(f"no rebuild as expected after saving {path}; last state: {now}")
 
 
 def test_the_root_opens_the_first_document(served: PreviewServer) -> None:
@@ -113,7 +117,7 @@ def test_a_yaml_error_is_an_overlay_with_its_line_then_goes(served: PreviewServe
     source = served.builder.project / "content" / "brief.yaml"
     broken = MINIMAL.replace("      - question: What is this?",
                              "      - question: What is this?\n    bad: [")
-    now = edit_and_wait(served, source, broken, problems=True)
+    now = edit_and_wait(served, source, broken, problem="YAML syntax error")
     problems = now["problems"]
     assert problems
     assert re.search(r"brief\.yaml:8: YAML syntax error", str(problems[0]))
@@ -129,7 +133,7 @@ def test_a_yaml_error_is_an_overlay_with_its_line_then_goes(served: PreviewServe
 def test_a_template_error_is_an_overlay_with_the_template_line(served: PreviewServer) -> None:
     template = served.builder.project / "templates" / "cover.html.j2"
     now = edit_and_wait(served, template, TEMPLATE.replace("{{ doc.title }}", "{{ doc.title }"),
-                        problems=True)
+                        problem="templates/cover.html.j2:2: template: ")
     assert any("templates/cover.html.j2:2: template: " in str(p) for p in now["problems"])
     assert 'id="briefing-preview-overlay"' in get(served, "/brief.html")
     now = edit_and_wait(served, template, TEMPLATE)

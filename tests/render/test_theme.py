@@ -66,3 +66,18 @@ def test_content_is_never_a_template(tmp_path: Path) -> None:
     assert "{{ doc }}?" in html and "{{ 6 * 7 }}" in html
     assert "&lt;b&gt;bold&lt;/b&gt;" in html and "<b>bold</b>" not in html
     assert "42" not in html
+
+
+def test_a_template_saved_within_one_clock_tick_is_read_again(tmp_path: Path) -> None:
+    """File times move in ticks of a few milliseconds: a save that truncates and then writes
+    can keep the time of the empty file. The preview once kept that empty template."""
+    import os
+
+    project = write_project(tmp_path, {"templates/note.html.j2": "first"})
+    template = project / "templates" / "note.html.j2"
+    environment = theme_for(project).environment()
+    assert environment.get_template("note.html.j2").render() == "first"
+    stamp = template.stat().st_mtime_ns
+    template.write_text("again", encoding="utf-8")  # same size,
+    os.utime(template, ns=(stamp, stamp))  # same time
+    assert environment.get_template("note.html.j2").render() == "again"
