@@ -24,7 +24,7 @@ def test_build_in_any_folder_with_builtin_theme(letter_build: tuple[Path, str]) 
     assert (project / "out" / "brief.pdf").is_file()
     assert (project / "out" / "brief.html").is_file()
     row = next(line for line in stdout.splitlines() if line.startswith("out/brief.pdf"))
-    assert row.split()[1] == "3"  # the summary table: output, pages, size, time
+    assert row.split()[1] == "2"  # the summary table: output, pages (cover; body and notes)
 
 
 def test_paper_letter(letter_build: tuple[Path, str]) -> None:

@@ -122,15 +122,20 @@ def test_pack_copies_for_names_in_other_scripts(tmp_path: Path) -> None:
 
 
 def test_handout_layout_as_an_option(tmp_path: Path) -> None:
-    project = write_project(tmp_path, {"content/brief.yaml": MINIMAL})
+    long = MINIMAL.replace("A document made in a test.", "A document made in a test. " * 130)
+    project = write_project(tmp_path, {"content/brief.yaml": long})
+    done = run_briefing("build", "--out", str(tmp_path / "pages"), cwd=project)
+    assert done.returncode == 0, done.stderr
+    pages = len(PdfReader(tmp_path / "pages" / "brief.pdf").pages)
+    assert pages == 3  # cover and two body pages
     for layout, per_sheet in (("2-up", 2), ("4-up", 4)):
         out = tmp_path / layout
         done = run_briefing("build", "--profile", "handout", "--handout", layout,
                             "--out", str(out), cwd=project)
         assert done.returncode == 0, done.stderr
         sheets = len(PdfReader(out / "brief.pdf").pages)
-        # the 3 pages (cover, body, notes): two sheets 2-up, one sheet 4-up
-        assert sheets == -(-3 // per_sheet), (layout, sheets)
+        # the 3 pages: two sheets 2-up, one sheet 4-up
+        assert sheets == -(-pages // per_sheet), (layout, sheets)
     two = PdfReader(tmp_path / "2-up" / "brief.pdf").pages[0]
     four = PdfReader(tmp_path / "4-up" / "brief.pdf").pages[0]
     # 2-up is landscape (two portrait pages side by side), 4-up portrait

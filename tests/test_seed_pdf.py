@@ -68,7 +68,7 @@ def page_of(reader: PdfReader, dest_page: object) -> int:
 def test_outputs_and_page_count(built: briefing.Output) -> None:
     assert built.pdf.name == "cambodia-faq.pdf" and built.pdf.is_file()
     assert built.html.name == "cambodia-faq.html" and built.html.is_file()
-    assert built.pages == 5  # cover, three pages of answers, notes
+    assert built.pages == 4  # cover, three pages of answers, the notes on the last
 
 
 def test_every_answer_present_in_order(pages_text: list[str], source: dict) -> None:
@@ -90,9 +90,9 @@ def test_cover(pages_text: list[str], source: dict) -> None:
 
 
 def test_footer_numbers_and_page_labels(pages_text: list[str], reader: PdfReader) -> None:
-    assert reader.page_labels == ["Cover", "1", "2", "3", "4"]
+    assert reader.page_labels == ["Cover", "1", "2", "3"]
     for index, text in enumerate(pages_text[1:], start=1):
-        assert f"Page {index} of 4" in text
+        assert f"Page {index} of 3" in text
         assert "Changing the Narrative about Child Sex Trafficking in Cambodia" in text
 
 
@@ -131,13 +131,13 @@ def test_outline(reader: PdfReader, pages_text: list[str], source: dict) -> None
         page = reader.get_destination_page_number(item)
         assert squash(item.title) in squash(pages_text[page])
     notes = next(i for i in outline if not isinstance(i, list) and i.title == "Notes")
-    assert reader.get_destination_page_number(notes) == 4
+    assert reader.get_destination_page_number(notes) == 3
     assert reader.get_destination_page_number(outline[0]) == 0
 
 
 def test_footnote_call_and_back_link(reader: PdfReader, pages_text: list[str]) -> None:
     call_page = next(i for i, t in enumerate(pages_text) if "directed law enforcement." in t)
-    notes_page = 4
+    notes_page = 3
     assert "Notes" in pages_text[notes_page]
     assert "See page 31 of the 2012 prevalence study" in pages_text[notes_page]
 
@@ -154,6 +154,26 @@ def test_footnote_call_and_back_link(reader: PdfReader, pages_text: list[str]) -
     assert back and back[0][0] == call_page, "the note links back to its call"
     # the back-link lands on the call's line, not the top of the page
     assert back[0][1] < float(reader.pages[call_page].mediabox.height) - 100
+
+
+def test_the_notes_share_the_last_body_page(built: briefing.Output, source: dict) -> None:
+    """The notes follow the last answer on its page (a notes part once opened a page of its
+    own for one line), below it, and inside the text block, clear of the footer."""
+    last = len(PdfReader(built.pdf).pages)
+    words = [(w, y) for w, y in _tops(built.pdf, last)]
+    final = source["sections"][-1]["questions"][-1]["answer"].split()[-1]  # "violence."
+    answer_end = max(y for w, y in words if w == final)
+    heading = min(y for w, y in words if w == "Notes")
+    note = max(y for w, y in words if w == "prevalence")  # the note: "... prevalence study"
+    footer = min(y for w, y in words if w == "Page")
+    assert answer_end < heading < note < footer - 20
+
+
+def _tops(pdf: object, page: int) -> list[tuple[str, float]]:
+    xml = subprocess.run(["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(pdf), "-"],
+                         check=True, capture_output=True, text=True).stdout
+    return [(w, float(y)) for y, w in re.findall(
+        r'<word xMin="[\d.]+" yMin="([\d.]+)" xMax="[\d.]+" yMax="[\d.]+">([^<]*)', xml)]
 
 
 def test_no_unresolved_internal_links(reader: PdfReader) -> None:

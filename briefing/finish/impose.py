@@ -62,15 +62,21 @@ class Placement:
     transform: Transformation
 
 
-def booklet_order(pages: int) -> list[tuple[int | None, int | None]]:
+def booklet_order(pages: int, back_cover: bool = False) -> list[tuple[int | None, int | None]]:
     """The (left, right) input page index of every sheet side, front then back of each sheet,
     None for a blank. `pages` is padded to a multiple of four: for N pages the front of sheet 1
-    carries N and 1, its back 2 and N-1, the front of sheet 2 carries N-2 and 3, and so on."""
+    carries N and 1, its back 2 and N-1, the front of sheet 2 carries N-2 and 3, and so on.
+    `back_cover`: the last input page is the outside back cover, so it stays the booklet's last
+    page and the blanks go before it (inside the back cover), not after it."""
     if pages < 1:
         raise ValueError("a booklet needs at least one page")
     total = 4 * math.ceil(pages / 4)
 
-    def page(number: int) -> int | None:  # 1-based in, 0-based out, None past the end
+    def page(number: int) -> int | None:  # 1-based in, 0-based out, None for a blank
+        if back_cover and pages > 1 and number == total:
+            return pages - 1
+        if back_cover and pages > 1 and number >= pages:
+            return None
         return number - 1 if number <= pages else None
 
     sides: list[tuple[int | None, int | None]] = []
@@ -81,14 +87,15 @@ def booklet_order(pages: int) -> list[tuple[int | None, int | None]]:
     return sides
 
 
-def booklet(pdf: bytes, sheet: Paper = A4) -> bytes:
+def booklet(pdf: bytes, sheet: Paper = A4, back_cover: bool = False) -> bytes:
     """Saddle-stitch imposition: pages two-up on landscape `sheet`s (A5 on A4 by default) in
-    booklet order, padded with blank pages to a multiple of four. Print duplex, flipping on the
-    short edge, then fold the stack in the middle and staple on the fold."""
+    booklet order, padded with blank pages to a multiple of four (before the last page, with
+    `back_cover`). Print duplex, flipping on the short edge, then fold the stack in the middle
+    and staple on the fold."""
     reader = read(pdf)
     width, height = sheet.height_mm * MM, sheet.width_mm * MM  # landscape
     cells = [(0.0, 0.0, width / 2, height), (width / 2, 0.0, width / 2, height)]
-    layout = [list(side) for side in booklet_order(len(reader.pages))]
+    layout = [list(side) for side in booklet_order(len(reader.pages), back_cover)]
     return _impose(reader, layout, cells, (width, height), b"booklet", frame=False)
 
 

@@ -7,7 +7,8 @@ PDF's bytes to the bytes written out, so documents and packs share it.
   over it, the build fails naming the largest contributors.
 - `print`: blank pages so each document starts on a right-hand page, then 3 mm bleed and crop
   marks. The paper (A4, Letter, A5) is the one the pages were rendered on.
-- `booklet`: A5 pages (render on A5) two-up on A4 landscape sheets in saddle-stitch order.
+- `booklet`: A5 pages (render on A5) two-up on A4 landscape sheets in saddle-stitch order; the
+  layout ends with an outside back cover, which stays the last page (blanks go before it).
 - `handout`: 2 or 4 pages to a sheet of the chosen paper, in reading order.
 """
 
@@ -58,5 +59,5 @@ def apply_profile(pdf: bytes, profile: str, *, shown: str, paper: str = "a4",
     from briefing.finish.impose import booklet, n_up
 
     if profile == "booklet":
-        return booklet(pdf, PAPERS["a4"])
+        return booklet(pdf, PAPERS["a4"], back_cover=True)  # the layout ends with one
     return n_up(pdf, options.handout_pages, PAPERS.get(paper, PAPERS["a4"]))

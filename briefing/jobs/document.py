@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from briefing.assemble.merge import OutlineEntry, Placed, assemble, page_numbers
 from briefing.errors import Problem
 from briefing.jobs.parts import (
+    BACK_COVER_LABEL,
     Renderer,
     check_outline_anchors,
     folio_pages,
@@ -18,12 +19,13 @@ from briefing.jobs.parts import (
     question_outline,
     supplied_cover,
 )
-from briefing.render.html import Paper, body_html, cover_html, notes_html
+from briefing.render.html import Paper, back_cover_html, body_html, cover_html
 from briefing.render.strings import project_strings
 from briefing.source.markdown import Composed
 
 #: which template lays out the part that holds an anchor, by the anchor's prefix
-DOCUMENT_TEMPLATES = {"cover": "cover.html.j2", "notes": "notes.html.j2", "": "body.html.j2"}
+DOCUMENT_TEMPLATES = {"cover": "cover.html.j2", "back-cover": "back_cover.html.j2",
+                      "": "body.html.j2"}
 
 
 @dataclass(frozen=True)
@@ -36,8 +38,9 @@ class Merged:
     warnings: tuple[Problem, ...] = ()
 
 
-def lay_out_document(composed: Composed, renderer: Renderer, sheet: Paper) -> Merged:
-    """Render cover, body and notes as separate parts and merge them into one PDF.
+def lay_out_document(composed: Composed, renderer: Renderer, sheet: Paper,
+                     back_cover: bool = False) -> Merged:
+    """Render the cover and the body (with its notes after it) and merge them into one PDF.
 
     Tagged (`renderer.tagged`, --pdf-ua): the running headers and footers are artifacts; the
     merged file has one structure tree (assemble/tags.py). Images resolve against the
@@ -50,15 +53,16 @@ def lay_out_document(composed: Composed, renderer: Renderer, sheet: Paper) -> Me
         if document.cover
         else renderer.of_document(cover_html(composed, theme, sheet), "cover", document)
     )
+    # the notes follow the body in its own layout: they share its last page when they fit
+    follow = bool(composed.notes) and not document.notes_on_page
     body = renderer.of_document(body_html(composed, theme, sheet, first_page=1,
-                                          page_notes=document.notes_on_page), "body", document)
+                                          page_notes=document.notes_on_page,
+                                          notes_follow=follow), "body", document)
     parts = [Placed(cover, "doc", label="Cover"), Placed(body, "doc")]
-    if composed.notes and not document.notes_on_page:
-        calls = {name: 1 + anchor.page for name, anchor in body.anchors.items()
-                 if name.startswith("fnref-")}  # the body's first printed page is 1
-        notes = renderer.of_document(notes_html(composed, theme, sheet, calls), "notes",
-                                     document)
-        parts.append(Placed(notes, "doc"))
+    if back_cover:  # a booklet's: finish/impose.py puts it on the booklet's last page
+        parts.append(Placed(renderer.of_document(back_cover_html(document, theme, sheet),
+                                                 "back cover", document),
+                            "doc", label=BACK_COVER_LABEL))
 
     numbers = page_numbers(parts)
     sizes = [size for placed in parts for size in placed.part.page_sizes]

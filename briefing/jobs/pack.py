@@ -35,6 +35,7 @@ from briefing.assemble.supplied import supplied_pdf
 from briefing.errors import BriefingError, Problem, shown_path
 from briefing.finish import finish, optimise_parts
 from briefing.jobs.parts import (
+    BACK_COVER_LABEL,
     Renderer,
     check_outline_anchors,
     folio_pages,
@@ -47,6 +48,7 @@ from briefing.output import safe_name, spreadsheet_cell, write_atomic
 from briefing.render.html import (
     FolioPage,
     Paper,
+    back_cover_html,
     page_css,
     part_linker,
     render_template,
@@ -112,14 +114,16 @@ PACK_TEMPLATES = {"notes": "pack_notes.html.j2", "contents": "pack_contents.html
                   "": "pack_body.html.j2"}
 
 
-def pack_css(theme: Theme, part: str, paper: Paper, first_page: int | None = None) -> Markup:
-    """A part's stylesheets plus the pack's own, for the given paper and first page number."""
+def pack_css(theme: Theme, part: str, paper: Paper, first_page: int | None = None,
+             notes: bool = False) -> Markup:
+    """A part's stylesheets plus the pack's own, for the given paper and first page number;
+    `notes`: a body with the notes flowing after it."""
     extra = page_css(paper, first_page) + "\n" + theme.stylesheet("pack.css")
-    return stylesheets(theme, part, extra, paper)
+    return stylesheets(theme, part, extra, paper, also=("notes.css",) if notes else ())
 
 
 def lay_out_pack(pack: Pack, composed: dict[int, Composed], renderer: Renderer,
-                 paper: Paper) -> SharedPack:
+                 paper: Paper, back_cover: bool = False) -> SharedPack:
     """Contents and items laid out once (its documents composed once, by the caller), then
     every copy's cover and folio. Each document's parts resolve images against its own folder
     and report warnings at its own lines, as the document alone does."""
@@ -160,12 +164,19 @@ def lay_out_pack(pack: Pack, composed: dict[int, Composed], renderer: Renderer,
             if item.end_notes is not None:
                 parts.append(item.end_notes)
                 headers.extend([item.header] * item.end_notes.page_count)
+    if back_cover:  # a booklet's: finish/impose.py puts it on the booklet's last page
+        back = renderer.part(back_cover_html(pack, theme, paper), "back cover", base=base,
+                             shown=pack.shown)
+        parts.append(Placed(back, "back", label=BACK_COVER_LABEL))
+        headers.extend([""] * back.page_count)
     outline = (
         OutlineEntry(project_strings(pack.lang, theme.strings).text("pack_contents"),
                      "contents", "contents"),
         *(OutlineEntry(item.title, item.namespace, "start", item.outline) for item in items),
     )
-    check_outline_anchors(parts, outline, PACK_TEMPLATES, theme)
+    templates = PACK_TEMPLATES if pack.notes_at_end else {  # the notes follow each body
+        **PACK_TEMPLATES, "notes": PACK_TEMPLATES[""]}
+    check_outline_anchors(parts, outline, templates, theme)
     shared = SharedPack(pack, tuple(parts), tuple(headers), outline)
     recipients: list[Recipient | None] = list(pack.recipients) or [None]
     first = recipients[:COVERS_PER_RUN]
@@ -193,16 +204,22 @@ def _lay_out(pack: Pack, composed: dict[int, Composed], attached: dict[int, Rend
         doc = composed[index]
         title = item.title or doc.document.title
         on_page = notes_on_page(pack, doc.document)
+        chrome = project_strings(doc.document.lang, theme.strings)
+        # the notes follow the document's body in its layout, unless the pack collects them
+        follow = bool(doc.notes) and not on_page and not pack.notes_at_end
         body = renderer.of_document(render_template(
-            theme, "pack_body.html.j2", doc, part_linker("body"), pack=pack, item_title=title,
-            css=pack_css(theme, "body", paper, current), page_notes=on_page,
+            theme, "pack_body.html.j2", doc,
+            part_linker("body", "notes") if follow else part_linker("body"),
+            pack=pack, item_title=title, page_notes=on_page, notes_follow=follow,
+            notes_title=chrome.text("pack_notes", title=title),
+            css=pack_css(theme, "body", paper, current, notes=follow),
         ), f"{namespace} body", doc.document)
         body = replace(body, anchors={**body.anchors, "start": body.anchors["doc-start"]})
         calls = {name: current + anchor.page for name, anchor in body.anchors.items()
                  if name.startswith("fnref-")}
         current += body.page_count
         notes = None
-        if doc.notes and not on_page:
+        if doc.notes and not on_page and not follow:
             notes = Placed(renderer.of_document(render_template(
                 theme, "pack_notes.html.j2", doc, part_linker("notes"), item_title=title,
                 css=pack_css(theme, "notes", paper), call_pages=calls,
@@ -212,10 +229,8 @@ def _lay_out(pack: Pack, composed: dict[int, Composed], attached: dict[int, Rend
             own.append(notes)
             current += notes.page_count
         outline = list(question_outline(doc.document, namespace))
-        if notes is not None:
-            outline.append(OutlineEntry(project_strings(doc.document.lang, theme.strings)
-                                        .text("notes"),
-                                        namespace, "notes"))
+        if notes is not None or follow:
+            outline.append(OutlineEntry(chrome.text("notes"), namespace, "notes"))
         items.append(LaidOutItem(namespace, title, tuple(own),
                                  notes if pack.notes_at_end else None, doc.document.title,
                                  tuple(outline), doc))
@@ -333,7 +348,8 @@ def render_folios(shared: SharedPack, covers: Sequence[Placed],
         stamps = renderer.folio([FolioPage(width, height, "", "", None, prepared_for(r, chrome))
                                  for r in batch], pack.lang, name="stamps", base=base,
                                 shown=shown)
-        overlays += [[folio, Placed(stamps, "stamp", pages=(i,) * len(numbers))]
+        numbered = sum(n is not None for n in numbers)  # not a booklet's back cover
+        overlays += [[folio, Placed(stamps, "stamp", pages=(i,) * numbered)]
                      for i in range(len(batch))]
     return overlays
 

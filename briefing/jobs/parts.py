@@ -25,6 +25,9 @@ from briefing.render.theme import Theme
 from briefing.source.khmer import missing_codepoints, missing_glyphs
 from briefing.source.model import Document, FrontMatter
 
+#: the page label of a booklet's outside back cover (finish/impose.py moves it last)
+BACK_COVER_LABEL = "Back cover"
+
 
 def paper_for(options: BuildOptions, shown: str) -> Paper:
     """The sheet pages are laid out on; an unknown name is an error naming the file built."""

@@ -140,12 +140,14 @@ def render(prepared: Prepared, part_cache: PartCache | None = None) -> Rendered:
     renderer = Renderer(request.project, theme_for(request.project),
                         tagged=request.options.pdf_ua, cache=part_cache,
                         reuse=request.options.reuse)
+    back_cover = request.options.profile == "booklet"  # it gets a real outside back cover
     if prepared.document is not None:
-        merged = lay_out_document(prepared.document, renderer, sheet)
+        merged = lay_out_document(prepared.document, renderer, sheet, back_cover=back_cover)
         return Rendered(request, prepared, merged=merged,
                         warnings=prepared.warnings + merged.warnings)
     assert prepared.pack is not None
-    shared = lay_out_pack(prepared.pack, dict(prepared.items), renderer, sheet)
+    shared = lay_out_pack(prepared.pack, dict(prepared.items), renderer, sheet,
+                          back_cover=back_cover)
     return Rendered(request, prepared, shared=shared,
                     warnings=prepared.warnings + shared.warnings)
 

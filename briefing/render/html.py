@@ -1,15 +1,16 @@
 """Stage 4: a composed document becomes HTML: the PDF parts and the standalone web page.
 
-Each PDF part (cover, body, notes) is its own HTML document. Links to an anchor in another part
-use the `x-briefing:` scheme, which the assembler turns into a destination in the merged PDF;
-inside one part, and in the web page, links are plain `#fragment` links.
+Each PDF part (the cover; the body, with its notes) is its own HTML document. Links to an
+anchor in another part use the `x-briefing:` scheme, which the assembler turns into a
+destination in the merged PDF; inside one part, and in the web page, links are plain
+`#fragment` links.
 """
 
 from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from html import unescape
@@ -27,6 +28,7 @@ from briefing.render.theme import Theme
 from briefing.render.typeset import captions, localise_note_numbers, typeset_html
 from briefing.source.khmer import segment_html
 from briefing.source.markdown import XREF_SCHEME, Composed, Linker
+from briefing.source.model import FrontMatter
 
 PT_PER_MM = 72 / 25.4
 
@@ -75,9 +77,13 @@ def owner(anchor: str) -> str:
     return "body"
 
 
-def part_linker(part: str) -> Linker:
+def part_linker(part: str, *also: str) -> Linker:
+    """Links from part `part` (which also holds the anchors of the parts `also`, such as a
+    body with the notes flowing after it)."""
+    local = {part, *also}
+
     def link(anchor: str) -> str:
-        return f"#{anchor}" if owner(anchor) == part else f"{XREF_SCHEME}:{anchor}"
+        return f"#{anchor}" if owner(anchor) in local else f"{XREF_SCHEME}:{anchor}"
 
     return link
 
@@ -95,11 +101,12 @@ _PART_STYLES = {
 }
 
 
-def stylesheets(theme: Theme, part: str, extra: str = "", paper: Paper | None = None) -> Markup:
+def stylesheets(theme: Theme, part: str, extra: str = "", paper: Paper | None = None,
+                also: Sequence[str] = ()) -> Markup:
     """A part's stylesheets in cascade order: the shared ones, the paper's text block right
     after print.css (`paper-a4.css`: margins, type size; a part's own sheet, such as the
     cover's, can still override it), the part's own, then the project's `custom.css`."""
-    names = list(_PART_STYLES[part])
+    names = [*_PART_STYLES[part], *also]
     if paper is not None and "print.css" in names:
         at = names.index("print.css") + 1
         names[at:at] = [f"paper-{paper.name}.css", *paper.sheets]
@@ -202,22 +209,28 @@ def cover_html(composed: Composed, theme: Theme, paper: Paper) -> str:
                            css=stylesheets(theme, "cover", page_css(paper), paper))
 
 
+def back_cover_html(front: FrontMatter, theme: Theme, paper: Paper) -> str:
+    """A booklet's outside back cover, for a document or a pack (`front`): without it the
+    booklet's last page, what a reader sees of it lying face down, was the end of the notes
+    with a running header."""
+    return segment_html(render_theme_template(
+        theme, "back_cover.html.j2", doc=front, front=front,
+        strings=project_strings(front.lang, theme.strings),
+        css=stylesheets(theme, "cover", page_css(paper), paper)))
+
+
 def body_html(composed: Composed, theme: Theme, paper: Paper, first_page: int,
-              page_notes: bool = False) -> str:
-    """The body; `first_page` is its first printed page number, for the contents list;
-    `page_notes`: the notes at the foot of the pages, not in a notes part."""
-    return render_template(theme, "body.html.j2", composed, part_linker("body"),
-                           page_notes=page_notes,
-                           css=stylesheets(theme, "body", page_css(paper, first_page), paper))
-
-
-def notes_html(composed: Composed, theme: Theme, paper: Paper,
-               call_pages: Mapping[str, int] | None = None) -> str:
-    """The notes part; `call_pages`: the printed page of each note call (by its anchor), for
-    the back-links of a note called more than once."""
-    return render_template(theme, "notes.html.j2", composed, part_linker("notes"),
-                           call_pages=dict(call_pages or {}),
-                           css=stylesheets(theme, "notes", page_css(paper), paper))
+              page_notes: bool = False, notes_follow: bool = False) -> str:
+    """The body; `first_page` is its first printed page number, for the contents list and
+    the notes' back-links; `page_notes`: the notes at the foot of the pages; `notes_follow`:
+    the notes list after the body, in the same layout, so it shares the body's last page
+    when there is room (a notes part always opened a page: a whole page for one line)."""
+    linker = part_linker("body", "notes") if notes_follow else part_linker("body")
+    sheets = ("notes.css",) if notes_follow else ()
+    return render_template(theme, "body.html.j2", composed, linker,
+                           page_notes=page_notes, notes_follow=notes_follow,
+                           css=stylesheets(theme, "body", page_css(paper, first_page), paper,
+                                           also=sheets))
 
 
 def page_html(composed: Composed, theme: Theme) -> str:

@@ -58,6 +58,18 @@ def test_booklet_order_by_rule() -> None:
         booklet_order(0)
 
 
+def test_a_back_cover_stays_the_booklets_last_page() -> None:
+    """With `back_cover` the blanks go inside the back cover: for 5 pages the last (4) is
+    the outside back cover, left of the front cover (0) on the first sheet."""
+    assert booklet_order(5, back_cover=True) == [(4, 0), (1, None), (None, 2), (3, None)]
+    assert booklet_order(4, back_cover=True) == booklet_order(4)
+    for pages in range(2, 30):
+        order = booklet_order(pages, back_cover=True)
+        assert order[0][0] == pages - 1  # outside back cover: left of sheet 1's front
+        placed = sorted(p for side in order for p in side if p is not None)
+        assert placed == list(range(pages))
+
+
 @pytest.mark.parametrize("pages", [4, 8, 12, 5])
 def test_booklet_pages_land_in_booklet_order(tmp_path: Path, pages: int) -> None:
     out = booklet(numbered_pdf(pages, A5))

@@ -247,8 +247,12 @@ def test_pack_without_recipients(tmp_path: Path) -> None:
     assert output.pdf == project / "out" / "packs" / "test-pack.pdf"
     texts = pdftotext(output.pdf)
     assert "Prepared for" not in texts
-    # notes after each document: Alpha's notes come before Beta's body
+    # notes after each document: Alpha's notes come before Beta's body, on the page of
+    # Alpha's last answer (they flow on after it in its layout, titled with its name)
     assert texts.index("Note belonging to Alpha.") < texts.index("Answer of Beta.")
+    pages = texts.split("\f")
+    holding = next(page for page in pages if "Note belonging to Alpha." in page)
+    assert "More of Alpha." in holding and "Notes: Alpha" in holding
 
 
 def test_covers_rendered_in_batches_each_copy_its_own(tmp_path: Path,

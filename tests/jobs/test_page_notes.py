@@ -410,8 +410,8 @@ def test_without_a_pack_setting_each_document_decides(
     packs: dict[str, list[str]], project: Path
 ) -> None:
     texts = packs["each-its-own"]
-    call, note = note_and_call_pages(texts, "Plain")
-    assert note > call and "Notes: Plain" in texts[note]
+    call, note = note_and_call_pages(texts, "Plain")  # a notes list, after its short body
+    assert note == call and "Notes: Plain" in texts[note]
     call, note = note_and_call_pages(texts, "Paged")
     assert call == note
     assert pack_outline(project, "each-its-own") == [["Questions of Plain", "Notes"],
