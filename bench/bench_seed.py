@@ -30,8 +30,9 @@ def body_html(out: Path) -> Path:
 
     composed = prepare(REPO / "content" / "cambodia-faq.yaml", REPO)
     html = out / "body.html"
-    html.write_text(body_html(composed, theme_for(REPO), PAPERS["a4"], first_page=1),
-                    encoding="utf-8")
+    # the body as the CLI lays it out: its notes flow on after it in the same layout
+    html.write_text(body_html(composed, theme_for(REPO), PAPERS["a4"], first_page=1,
+                              notes_follow=bool(composed.notes)), encoding="utf-8")
     return html
 
 

@@ -1,4 +1,4 @@
-"""Laying out a document: cover, body and notes rendered and merged into one PDF.
+"""Laying out a document: the cover and the body (its notes after it) rendered and merged.
 
 The stages around it (read, compose, strict, finish, write) are the same for documents and
 packs: see jobs/pipeline.py.
