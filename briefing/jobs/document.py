@@ -16,6 +16,7 @@ from briefing.jobs.parts import (
     folio_pages,
     metadata,
     question_outline,
+    side_at,
     supplied_cover,
 )
 from briefing.render.html import Paper, body_html, cover_html, notes_html
@@ -50,13 +51,16 @@ def lay_out_document(composed: Composed, renderer: Renderer, sheet: Paper) -> Me
         if document.cover
         else renderer.of_document(cover_html(composed, theme, sheet), "cover", document)
     )
-    body = renderer.of_document(body_html(composed, theme, sheet, first_page=1,
-                                          page_notes=document.notes_on_page), "body", document)
+    starts = (0, cover.page_count)  # the cover and the body start a right-hand page in print
+    body = renderer.of_document(body_html(
+        composed, theme, sheet, first_page=1, page_notes=document.notes_on_page,
+        first_side=side_at(sheet, cover.page_count, starts)), "body", document)
     parts = [Placed(cover, "doc", label="Cover"), Placed(body, "doc")]
     if composed.notes and not document.notes_on_page:
         calls = {name: 1 + anchor.page for name, anchor in body.anchors.items()
                  if name.startswith("fnref-")}  # the body's first printed page is 1
-        notes = renderer.of_document(notes_html(composed, theme, sheet, calls), "notes",
+        side = side_at(sheet, cover.page_count + body.page_count, starts)
+        notes = renderer.of_document(notes_html(composed, theme, sheet, calls, side), "notes",
                                      document)
         parts.append(Placed(notes, "doc"))
 
@@ -71,7 +75,7 @@ def lay_out_document(composed: Composed, renderer: Renderer, sheet: Paper) -> Me
     check_outline_anchors(parts, entries, DOCUMENT_TEMPLATES, theme)
     pdf = assemble(parts, entries, metadata(document, document.source, "document"),
                    [Placed(folio, "folio")])
-    return Merged(pdf, len(numbers), (0, cover.page_count), renderer.warnings())
+    return Merged(pdf, len(numbers), starts, renderer.warnings())
 
 
 def outline(composed: Composed, notes_title: str = "Notes") -> list[OutlineEntry]:

@@ -40,6 +40,7 @@ from briefing.jobs.parts import (
     folio_pages,
     metadata,
     question_outline,
+    side_at,
     supplied_cover,
 )
 from briefing.options import BuildOptions
@@ -47,6 +48,7 @@ from briefing.output import safe_name, spreadsheet_cell, write_atomic
 from briefing.render.html import (
     FolioPage,
     Paper,
+    Side,
     page_css,
     part_linker,
     render_template,
@@ -112,9 +114,11 @@ PACK_TEMPLATES = {"notes": "pack_notes.html.j2", "contents": "pack_contents.html
                   "": "pack_body.html.j2"}
 
 
-def pack_css(theme: Theme, part: str, paper: Paper, first_page: int | None = None) -> Markup:
-    """A part's stylesheets plus the pack's own, for the given paper and first page number."""
-    extra = page_css(paper, first_page) + "\n" + theme.stylesheet("pack.css")
+def pack_css(theme: Theme, part: str, paper: Paper, first_page: int | None = None,
+             first_side: Side | None = None) -> Markup:
+    """A part's stylesheets plus the pack's own, for the given paper, first page number and
+    side of the sheet of the first page (page_css)."""
+    extra = page_css(paper, first_page, first_side) + "\n" + theme.stylesheet("pack.css")
     return stylesheets(theme, part, extra, paper)
 
 
@@ -125,10 +129,18 @@ def lay_out_pack(pack: Pack, composed: dict[int, Composed], renderer: Renderer,
     and report warnings at its own lines, as the document alone does."""
     theme = renderer.theme
     base = pack.path.parent
+    recipients: list[Recipient | None] = list(pack.recipients) or [None]
+    first = recipients[:COVERS_PER_RUN]
+    # the covers first: in a booklet, the side each later page lands on follows from their
+    # length (every copy's cover is taken to be as long as the first one)
+    covers = render_covers(pack, first, renderer, paper)
+    cover_pages = covers[0].page_count
+    contents_side = side_at(paper, cover_pages, (0, cover_pages))
 
     def contents(entries: Sequence[ContentsEntry]) -> RenderedPart:
         html = render_theme_template(theme, "pack_contents.html.j2", pack=pack, entries=entries,
-                                     css=pack_css(theme, "body", paper),
+                                     css=pack_css(theme, "body", paper,
+                                                  first_side=contents_side),
                                      strings=project_strings(pack.lang, theme.strings))
         return renderer.part(html, "contents", base=base, shown=pack.shown)
 
@@ -139,7 +151,7 @@ def lay_out_pack(pack: Pack, composed: dict[int, Composed], renderer: Renderer,
     front = contents(_entries(pack, composed, attached, None))
     for _ in range(3):
         items = _lay_out(pack, composed, attached, renderer, paper,
-                         first_page=front.page_count + 1)
+                         first_page=front.page_count + 1, cover_pages=cover_pages)
         numbered = _numbers(front, items, pack.notes_at_end)
         entries = _entries(pack, composed, attached, numbered)
         final = contents(entries)
@@ -166,23 +178,39 @@ def lay_out_pack(pack: Pack, composed: dict[int, Composed], renderer: Renderer,
         *(OutlineEntry(item.title, item.namespace, "start", item.outline) for item in items),
     )
     check_outline_anchors(parts, outline, PACK_TEMPLATES, theme)
-    shared = SharedPack(pack, tuple(parts), tuple(headers), outline)
-    recipients: list[Recipient | None] = list(pack.recipients) or [None]
-    first = recipients[:COVERS_PER_RUN]
-    covers = render_covers(pack, first, renderer, paper)
+    shared = SharedPack(pack, tuple(parts), tuple(headers), outline, paper=paper)
     folios = render_folios(shared, covers, first, renderer)
     return replace(shared, covers=tuple(covers), overlays=tuple(tuple(o) for o in folios),
-                   folio=folios[0][0], paper=paper,
-                   warnings=renderer.warnings())
+                   folio=folios[0][0], warnings=renderer.warnings())
 
 
 def _lay_out(pack: Pack, composed: dict[int, Composed], attached: dict[int, RenderedPart],
-             renderer: Renderer, paper: Paper, first_page: int) -> list[LaidOutItem]:
+             renderer: Renderer, paper: Paper, first_page: int,
+             cover_pages: int = 1) -> list[LaidOutItem]:
+    """The items from printed page `first_page` on, after a cover of `cover_pages` (every
+    page after the cover is numbered, so page N is the merged PDF's page cover_pages + N - 1:
+    its side of the sheet, with each item and the contents starting a right-hand page in
+    print, as item_starts says)."""
     theme = renderer.theme
     items: list[LaidOutItem] = []
     current = first_page
+    starts = [0, cover_pages]  # the cover, the contents
+
+    def side(page: int) -> Side | None:
+        return side_at(paper, cover_pages + page - 1, starts)
+
+    def notes_part(doc: Composed, title: str, calls: dict[str, int], namespace: str
+                   ) -> Placed:
+        return Placed(renderer.of_document(render_template(
+            theme, "pack_notes.html.j2", doc, part_linker("notes"), item_title=title,
+            css=pack_css(theme, "notes", paper, first_side=side(current)), call_pages=calls,
+        ), f"{namespace} notes", doc.document), namespace)
+
+    #: notes gathered at the end of the pack, laid out after every item (where they go)
+    at_end: list[tuple[int, Composed, str, dict[str, int]]] = []
     for index, item in enumerate(pack.items):
         namespace = f"item-{index + 1}"
+        starts.append(cover_pages + current - 1)
         if item.kind == "pdf":
             part = attached[index]
             part = replace(part, anchors={**part.anchors, "start": part.anchors["page-0"]})
@@ -195,30 +223,30 @@ def _lay_out(pack: Pack, composed: dict[int, Composed], attached: dict[int, Rend
         on_page = notes_on_page(pack, doc.document)
         body = renderer.of_document(render_template(
             theme, "pack_body.html.j2", doc, part_linker("body"), pack=pack, item_title=title,
-            css=pack_css(theme, "body", paper, current), page_notes=on_page,
+            css=pack_css(theme, "body", paper, current, side(current)), page_notes=on_page,
         ), f"{namespace} body", doc.document)
         body = replace(body, anchors={**body.anchors, "start": body.anchors["doc-start"]})
         calls = {name: current + anchor.page for name, anchor in body.anchors.items()
                  if name.startswith("fnref-")}
         current += body.page_count
-        notes = None
-        if doc.notes and not on_page:
-            notes = Placed(renderer.of_document(render_template(
-                theme, "pack_notes.html.j2", doc, part_linker("notes"), item_title=title,
-                css=pack_css(theme, "notes", paper), call_pages=calls,
-            ), f"{namespace} notes", doc.document), namespace)
+        has_notes = bool(doc.notes) and not on_page
         own = [Placed(body, namespace)]
-        if notes is not None and not pack.notes_at_end:
-            own.append(notes)
-            current += notes.page_count
+        if has_notes and pack.notes_at_end:
+            at_end.append((len(items), doc, title, calls))
+        elif has_notes:
+            own.append(notes_part(doc, title, calls, namespace))
+            current += own[-1].page_count
         outline = list(question_outline(doc.document, namespace))
-        if notes is not None:
+        if has_notes:
             outline.append(OutlineEntry(project_strings(doc.document.lang, theme.strings)
                                         .text("notes"),
                                         namespace, "notes"))
-        items.append(LaidOutItem(namespace, title, tuple(own),
-                                 notes if pack.notes_at_end else None, doc.document.title,
+        items.append(LaidOutItem(namespace, title, tuple(own), None, doc.document.title,
                                  tuple(outline), doc))
+    for at, doc, title, calls in at_end:
+        notes = notes_part(doc, title, calls, items[at].namespace)
+        items[at] = replace(items[at], end_notes=notes)
+        current += notes.page_count
     return items
 
 

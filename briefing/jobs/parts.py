@@ -17,8 +17,9 @@ from briefing.assemble.merge import Metadata, OutlineEntry, Placed
 from briefing.assemble.supplied import supplied_pdf
 from briefing.assemble.tags import mark_as_artifact
 from briefing.errors import BriefingError, Problem, shown_path
+from briefing.finish.prepress import duplex_blanks
 from briefing.options import BuildOptions
-from briefing.render.html import PAPERS, FolioPage, Paper, folio_html, running_head
+from briefing.render.html import PAPERS, FolioPage, Paper, Side, folio_html, running_head
 from briefing.render.pdf import Anchor, RenderedPart, render_pdf
 from briefing.render.strings import Strings, strings_for
 from briefing.render.theme import Theme
@@ -31,9 +32,30 @@ def paper_for(options: BuildOptions, shown: str) -> Paper:
     paper = options.layout_paper
     if paper not in PAPERS:
         raise BriefingError.at(shown, None, f"unknown paper size {paper!r}")
+    sheet = PAPERS[paper]
     if options.links_on_paper:
-        return replace(PAPERS[paper], sheets=("links-on-paper.css",))
-    return PAPERS[paper]
+        sheet = replace(sheet, sheets=("links-on-paper.css",))
+    if options.profile in ("print", "booklet"):  # double-sided: mirrored margins
+        sheet = replace(sheet, duplex="print" if options.profile == "print" else "booklet")
+    return sheet
+
+
+def page_sides(paper: Paper, pages: int, starts: Sequence[int]) -> list[Side | None]:
+    """The side of the sheet each of the merged PDF's `pages` pages is printed on: in the
+    print profile after the blank pages that put each of `starts` on a recto
+    (finish/prepress.py), in a booklet as the pages come (finish/impose.py: page 1 on the
+    right); None for each page when printed one-sided (screen, e-mail, handout)."""
+    if paper.duplex is None:
+        return [None] * pages
+    blanks = duplex_blanks(pages, starts) if paper.duplex == "print" else []
+    return ["recto" if (index + sum(1 for b in blanks if b <= index)) % 2 == 0 else "verso"
+            for index in range(pages)]
+
+
+def side_at(paper: Paper, index: int, starts: Sequence[int]) -> Side | None:
+    """The side of the merged PDF's page `index`, from the starts up to it (page_sides): a
+    part's first page, before the parts after it are laid out."""
+    return page_sides(paper, index + 1, [s for s in starts if s <= index])[index]
 
 
 def source_date(content_date: dt.date | None) -> dt.datetime | None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
 from types import TracebackType
+from typing import Literal
 from urllib.parse import unquote
 
 import jinja2
@@ -30,16 +31,26 @@ from briefing.source.markdown import XREF_SCHEME, Composed, Linker
 
 PT_PER_MM = 72 / 25.4
 
+#: the side of the sheet a page is printed on, in a double-sided print: recto (right-hand,
+#: odd), verso (left-hand, even)
+Side = Literal["recto", "verso"]
+#: how a double-sided print is made: `print` puts each start on a recto with blank pages
+#: (finish/prepress.py), `booklet` imposes the pages as they are (finish/impose.py)
+Duplex = Literal["print", "booklet"]
+
 
 @dataclass(frozen=True)
 class Paper:
     """The sheet pages are laid out on, and the stylesheets the build's purpose adds to the
-    theme's (`links-on-paper.css` when links are printed: see BuildOptions.print_links)."""
+    theme's (`links-on-paper.css` when links are printed: see BuildOptions.print_links).
+    `duplex`: printed double-sided, so the margins are mirrored and the folios sit on the
+    outer edge (see page_css); None: one-sided, symmetric margins."""
 
     name: str
     width_mm: float
     height_mm: float
     sheets: tuple[str, ...] = ()
+    duplex: Duplex | None = None
 
     @property
     def css_size(self) -> str:
@@ -110,10 +121,20 @@ def stylesheets(theme: Theme, part: str, extra: str = "", paper: Paper | None = 
     return Markup("\n".join([*sheets, extra]))
 
 
-def page_css(paper: Paper, first_page: int | None = None) -> str:
+def page_css(paper: Paper, first_page: int | None = None, first_side: Side | None = None
+             ) -> str:
+    """The part's page size; `first_page`: its first page number; `first_side`: the side of
+    the sheet its first page is printed on, in a double-sided print (None: one-sided).
+
+    Mirrored margins are the paper's (paper-*.css): `@page recto-first:right` and
+    `verso-first:left` are the rectos. WeasyPrint counts a part's first page as a right-hand
+    one, so a part whose first page lands on a verso (a booklet's body after a one-page cover)
+    is named `verso-first`, and its `:right` pages are the versos."""
     css = f"@page {{ size: {paper.css_size}; }}"
     if first_page is not None:
         css += f"\n@page :first {{ counter-reset: page {int(first_page)}; }}"
+    if first_side is not None:
+        css += f"\nhtml {{ page: {first_side}-first; }}"
     return css
 
 
@@ -203,21 +224,24 @@ def cover_html(composed: Composed, theme: Theme, paper: Paper) -> str:
 
 
 def body_html(composed: Composed, theme: Theme, paper: Paper, first_page: int,
-              page_notes: bool = False) -> str:
+              page_notes: bool = False, first_side: Side | None = None) -> str:
     """The body; `first_page` is its first printed page number, for the contents list;
-    `page_notes`: the notes at the foot of the pages, not in a notes part."""
+    `page_notes`: the notes at the foot of the pages, not in a notes part; `first_side`: the
+    side of the sheet its first page is printed on (page_css)."""
+    css = stylesheets(theme, "body", page_css(paper, first_page, first_side), paper)
     return render_template(theme, "body.html.j2", composed, part_linker("body"),
-                           page_notes=page_notes,
-                           css=stylesheets(theme, "body", page_css(paper, first_page), paper))
+                           page_notes=page_notes, css=css)
 
 
 def notes_html(composed: Composed, theme: Theme, paper: Paper,
-               call_pages: Mapping[str, int] | None = None) -> str:
+               call_pages: Mapping[str, int] | None = None,
+               first_side: Side | None = None) -> str:
     """The notes part; `call_pages`: the printed page of each note call (by its anchor), for
-    the back-links of a note called more than once."""
+    the back-links of a note called more than once; `first_side` as for the body."""
     return render_template(theme, "notes.html.j2", composed, part_linker("notes"),
                            call_pages=dict(call_pages or {}),
-                           css=stylesheets(theme, "notes", page_css(paper), paper))
+                           css=stylesheets(theme, "notes", page_css(paper, None, first_side),
+                                           paper))
 
 
 def page_html(composed: Composed, theme: Theme) -> str:
