@@ -15,6 +15,7 @@ from briefing.jobs.parts import (
     check_outline_anchors,
     folio_pages,
     metadata,
+    page_sides,
     question_outline,
     side_at,
     supplied_cover,
@@ -68,7 +69,7 @@ def lay_out_document(composed: Composed, renderer: Renderer, sheet: Paper) -> Me
     sizes = [size for placed in parts for size in placed.part.page_sizes]
     chrome = project_strings(document.lang, theme.strings)
     pages = folio_pages(sizes, numbers, [document.title] * len(numbers),
-                        document.classification, chrome)
+                        document.classification, chrome, page_sides(sheet, len(sizes), starts))
     folio = renderer.folio(pages, document.lang, base=document.path.parent,
                            shown=document.shown)
     entries = outline(composed, chrome.text("notes"))

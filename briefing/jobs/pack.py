@@ -39,6 +39,7 @@ from briefing.jobs.parts import (
     check_outline_anchors,
     folio_pages,
     metadata,
+    page_sides,
     question_outline,
     side_at,
     supplied_cover,
@@ -342,27 +343,37 @@ def render_folios(shared: SharedPack, covers: Sequence[Placed],
                   recipients: Sequence[Recipient | None],
                   renderer: Renderer, folio: Placed | None = None) -> list[list[Placed]]:
     """Each copy's overlays: the running header and footer, the same for every copy, and with
-    `personalise_footer` a "Prepared for" stamp, one small page per recipient, stamped on every
+    `personalise_footer` a "Prepared for" stamp, one small page per recipient (two in a
+    double-sided print, for the inner edge of a recto and of a verso), stamped on every
     numbered page of that recipient's copy: one run for the folio, one per RECIPIENTS_PER_RUN
     recipients for the stamps."""
     pack = shared.pack
     sizes = [size for placed in shared.parts for size in placed.page_sizes]
-    numbers = page_numbers([*covers[:1], *shared.parts])[covers[0].page_count:]
+    cover_pages = covers[0].page_count
+    numbers = page_numbers([*covers[:1], *shared.parts])[cover_pages:]
+    paper = shared.paper
+    assert paper is not None
+    sides = page_sides(paper, cover_pages + len(sizes),
+                       item_starts(covers[0], shared))[cover_pages:]
     chrome = project_strings(pack.lang, renderer.theme.strings)
-    pages = folio_pages(sizes, numbers, shared.headers, pack.classification, chrome)
+    pages = folio_pages(sizes, numbers, shared.headers, pack.classification, chrome, sides)
     base, shown = pack.path.parent, pack.shown
     if folio is None:
         folio = Placed(renderer.folio(pages, pack.lang, base=base, shown=shown), "folio")
     if not pack.personalise_footer or list(recipients) == [None]:
         return [[folio] for _ in recipients]
     width, height = sizes[0]
+    kinds: list[Side | None] = ["recto", "verso"] if paper.duplex else [None]
+    numbered = [side for side, number in zip(sides, numbers, strict=True) if number is not None]
     overlays = []
     for batch in _batches(recipients):
-        stamps = renderer.folio([FolioPage(width, height, "", "", None, prepared_for(r, chrome))
-                                 for r in batch], pack.lang, name="stamps", base=base,
-                                shown=shown)
-        overlays += [[folio, Placed(stamps, "stamp", pages=(i,) * len(numbers))]
-                     for i in range(len(batch))]
+        stamps = renderer.folio([FolioPage(width, height, "", "", None, prepared_for(r, chrome),
+                                           side=kind)
+                                 for r in batch for kind in kinds], pack.lang, name="stamps",
+                                base=base, shown=shown)
+        overlays += [[folio, Placed(stamps, "stamp", pages=tuple(
+            len(kinds) * i + kinds.index(side) for side in numbered))]
+            for i in range(len(batch))]
     return overlays
 
 

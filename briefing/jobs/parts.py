@@ -105,14 +105,18 @@ def supplied_cover(path: Path, anchor: str) -> RenderedPart:
 
 def folio_pages(sizes: Sequence[tuple[float, float]], numbers: Sequence[int | None],
                 headers: Sequence[str], classification: str | None,
-                chrome: Strings | None = None) -> list[FolioPage]:
+                chrome: Strings | None = None,
+                sides: Sequence[Side | None] | None = None) -> list[FolioPage]:
     """What each numbered page carries in its margins: header, "Page X of Y" in the
-    document's language (render/strings.py), marking."""
+    document's language (render/strings.py), marking; `sides` (page_sides), the side of the
+    sheet of every page, puts them on its outer edge."""
     total = max((n for n in numbers if n is not None), default=0)
     chrome = chrome or strings_for("en")
+    sides = sides if sides is not None else [None] * len(sizes)
     return [FolioPage(width, height, running_head(header, width, height),
-                      chrome.page_of(number, total), classification)
-            for (width, height), number, header in zip(sizes, numbers, headers, strict=True)
+                      chrome.page_of(number, total), classification, side=side)
+            for (width, height), number, header, side
+            in zip(sizes, numbers, headers, sides, strict=True)
             if number is not None]
 
 

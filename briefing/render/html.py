@@ -73,8 +73,12 @@ class FolioPage:
     header: str
     footer: str
     classification: str | None = None
-    #: "Prepared for NAME, ORGANISATION", at the left of the footer
+    #: "Prepared for NAME, ORGANISATION", at the left of the footer (at its inner edge in a
+    #: double-sided print)
     prepared: str | None = None
+    #: the side of the sheet in a double-sided print (header and footer on its outer edge);
+    #: None when printed one-sided
+    side: Side | None = None
 
 
 def owner(anchor: str) -> str:
