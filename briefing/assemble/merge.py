@@ -1,9 +1,10 @@
 """Stage 6: rendered parts become one PDF: pages, folios, links, outline, labels, metadata.
 
 WeasyPrint renders each part on its own, so a link from one part to an anchor in another (the
-cover, a pack's contents, notes gathered at a pack's end) is written as an `x-briefing:` URI. Here every link, within a part or across parts, becomes an
-explicit destination (page and position) in the merged file; named destinations are not kept,
-so parts (and, in packs, documents) can use the same anchor names without clashing.
+cover, a pack's contents, notes gathered at a pack's end) is written as an `x-briefing:` URI.
+Here every link, within a part or across parts, becomes an explicit destination (page and
+position) in the merged file; named destinations are not kept, so parts (and, in packs,
+documents) can use the same anchor names without clashing.
 """
 
 from __future__ import annotations

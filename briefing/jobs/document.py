@@ -16,7 +16,9 @@ from briefing.jobs.parts import (
     check_outline_anchors,
     folio_pages,
     metadata,
+    page_sides,
     question_outline,
+    side_at,
     supplied_cover,
 )
 from briefing.render.html import Paper, back_cover_html, body_html, cover_html
@@ -55,9 +57,11 @@ def lay_out_document(composed: Composed, renderer: Renderer, sheet: Paper,
     )
     # the notes follow the body in its own layout: they share its last page when they fit
     follow = bool(composed.notes) and not document.notes_on_page
-    body = renderer.of_document(body_html(composed, theme, sheet, first_page=1,
-                                          page_notes=document.notes_on_page,
-                                          notes_follow=follow), "body", document)
+    starts = (0, cover.page_count)  # the cover and the body start a right-hand page in print
+    body = renderer.of_document(body_html(
+        composed, theme, sheet, first_page=1, page_notes=document.notes_on_page,
+        notes_follow=follow, first_side=side_at(sheet, cover.page_count, starts)),
+        "body", document)
     parts = [Placed(cover, "doc", label="Cover"), Placed(body, "doc")]
     if back_cover:  # a booklet's: finish/impose.py puts it on the booklet's last page
         parts.append(Placed(renderer.of_document(back_cover_html(document, theme, sheet),
@@ -68,14 +72,14 @@ def lay_out_document(composed: Composed, renderer: Renderer, sheet: Paper,
     sizes = [size for placed in parts for size in placed.part.page_sizes]
     chrome = project_strings(document.lang, theme.strings)
     pages = folio_pages(sizes, numbers, [document.title] * len(numbers),
-                        document.classification, chrome)
+                        document.classification, chrome, page_sides(sheet, len(sizes), starts))
     folio = renderer.folio(pages, document.lang, base=document.path.parent,
                            shown=document.shown)
     entries = outline(composed, chrome.text("notes"))
     check_outline_anchors(parts, entries, DOCUMENT_TEMPLATES, theme)
     pdf = assemble(parts, entries, metadata(document, document.source, "document"),
                    [Placed(folio, "folio")])
-    return Merged(pdf, len(numbers), (0, cover.page_count), renderer.warnings())
+    return Merged(pdf, len(numbers), starts, renderer.warnings())
 
 
 def outline(composed: Composed, notes_title: str = "Notes") -> list[OutlineEntry]:

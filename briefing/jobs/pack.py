@@ -40,7 +40,9 @@ from briefing.jobs.parts import (
     check_outline_anchors,
     folio_pages,
     metadata,
+    page_sides,
     question_outline,
+    side_at,
     supplied_cover,
 )
 from briefing.options import BuildOptions
@@ -48,6 +50,7 @@ from briefing.output import safe_name, spreadsheet_cell, write_atomic
 from briefing.render.html import (
     FolioPage,
     Paper,
+    Side,
     back_cover_html,
     page_css,
     part_linker,
@@ -115,10 +118,11 @@ PACK_TEMPLATES = {"notes": "pack_notes.html.j2", "contents": "pack_contents.html
 
 
 def pack_css(theme: Theme, part: str, paper: Paper, first_page: int | None = None,
-             notes: bool = False) -> Markup:
-    """A part's stylesheets plus the pack's own, for the given paper and first page number;
-    `notes`: a body with the notes flowing after it."""
-    extra = page_css(paper, first_page) + "\n" + theme.stylesheet("pack.css")
+             first_side: Side | None = None, notes: bool = False) -> Markup:
+    """A part's stylesheets plus the pack's own, for the given paper, first page number and
+    side of the sheet of the first page (page_css); `notes`: a body with the notes flowing
+    after it."""
+    extra = page_css(paper, first_page, first_side) + "\n" + theme.stylesheet("pack.css")
     return stylesheets(theme, part, extra, paper, also=("notes.css",) if notes else ())
 
 
@@ -129,10 +133,18 @@ def lay_out_pack(pack: Pack, composed: dict[int, Composed], renderer: Renderer,
     and report warnings at its own lines, as the document alone does."""
     theme = renderer.theme
     base = pack.path.parent
+    recipients: list[Recipient | None] = list(pack.recipients) or [None]
+    first = recipients[:COVERS_PER_RUN]
+    # the covers first: in a booklet, the side each later page lands on follows from their
+    # length (every copy's cover is taken to be as long as the first one)
+    covers = render_covers(pack, first, renderer, paper)
+    cover_pages = covers[0].page_count
+    contents_side = side_at(paper, cover_pages, (0, cover_pages))
 
     def contents(entries: Sequence[ContentsEntry]) -> RenderedPart:
         html = render_theme_template(theme, "pack_contents.html.j2", pack=pack, entries=entries,
-                                     css=pack_css(theme, "body", paper),
+                                     css=pack_css(theme, "body", paper,
+                                                  first_side=contents_side),
                                      strings=project_strings(pack.lang, theme.strings))
         return renderer.part(html, "contents", base=base, shown=pack.shown)
 
@@ -143,7 +155,7 @@ def lay_out_pack(pack: Pack, composed: dict[int, Composed], renderer: Renderer,
     front = contents(_entries(pack, composed, attached, None))
     for _ in range(3):
         items = _lay_out(pack, composed, attached, renderer, paper,
-                         first_page=front.page_count + 1)
+                         first_page=front.page_count + 1, cover_pages=cover_pages)
         numbered = _numbers(front, items, pack.notes_at_end)
         entries = _entries(pack, composed, attached, numbered)
         final = contents(entries)
@@ -177,23 +189,39 @@ def lay_out_pack(pack: Pack, composed: dict[int, Composed], renderer: Renderer,
     templates = PACK_TEMPLATES if pack.notes_at_end else {  # the notes follow each body
         **PACK_TEMPLATES, "notes": PACK_TEMPLATES[""]}
     check_outline_anchors(parts, outline, templates, theme)
-    shared = SharedPack(pack, tuple(parts), tuple(headers), outline)
-    recipients: list[Recipient | None] = list(pack.recipients) or [None]
-    first = recipients[:COVERS_PER_RUN]
-    covers = render_covers(pack, first, renderer, paper)
+    shared = SharedPack(pack, tuple(parts), tuple(headers), outline, paper=paper)
     folios = render_folios(shared, covers, first, renderer)
     return replace(shared, covers=tuple(covers), overlays=tuple(tuple(o) for o in folios),
-                   folio=folios[0][0], paper=paper,
-                   warnings=renderer.warnings())
+                   folio=folios[0][0], warnings=renderer.warnings())
 
 
 def _lay_out(pack: Pack, composed: dict[int, Composed], attached: dict[int, RenderedPart],
-             renderer: Renderer, paper: Paper, first_page: int) -> list[LaidOutItem]:
+             renderer: Renderer, paper: Paper, first_page: int,
+             cover_pages: int = 1) -> list[LaidOutItem]:
+    """The items from printed page `first_page` on, after a cover of `cover_pages` (every
+    page after the cover is numbered, so page N is the merged PDF's page cover_pages + N - 1:
+    its side of the sheet, with each item and the contents starting a right-hand page in
+    print, as item_starts says)."""
     theme = renderer.theme
     items: list[LaidOutItem] = []
     current = first_page
+    starts = [0, cover_pages]  # the cover, the contents
+
+    def side(page: int) -> Side | None:
+        return side_at(paper, cover_pages + page - 1, starts)
+
+    def notes_part(doc: Composed, title: str, calls: dict[str, int], namespace: str
+                   ) -> Placed:
+        return Placed(renderer.of_document(render_template(
+            theme, "pack_notes.html.j2", doc, part_linker("notes"), item_title=title,
+            css=pack_css(theme, "notes", paper, first_side=side(current)), call_pages=calls,
+        ), f"{namespace} notes", doc.document), namespace)
+
+    #: notes gathered at the end of the pack, laid out after every item (where they go)
+    at_end: list[tuple[int, Composed, str, dict[str, int]]] = []
     for index, item in enumerate(pack.items):
         namespace = f"item-{index + 1}"
+        starts.append(cover_pages + current - 1)
         if item.kind == "pdf":
             part = attached[index]
             part = replace(part, anchors={**part.anchors, "start": part.anchors["page-0"]})
@@ -212,28 +240,28 @@ def _lay_out(pack: Pack, composed: dict[int, Composed], attached: dict[int, Rend
             part_linker("body", "notes") if follow else part_linker("body"),
             pack=pack, item_title=title, page_notes=on_page, notes_follow=follow,
             notes_title=chrome.text("pack_notes", title=title),
-            css=pack_css(theme, "body", paper, current, notes=follow),
+            css=pack_css(theme, "body", paper, current, side(current), notes=follow),
         ), f"{namespace} body", doc.document)
         body = replace(body, anchors={**body.anchors, "start": body.anchors["doc-start"]})
         calls = {name: current + anchor.page for name, anchor in body.anchors.items()
                  if name.startswith("fnref-")}
         current += body.page_count
-        notes = None
-        if doc.notes and not on_page and not follow:
-            notes = Placed(renderer.of_document(render_template(
-                theme, "pack_notes.html.j2", doc, part_linker("notes"), item_title=title,
-                css=pack_css(theme, "notes", paper), call_pages=calls,
-            ), f"{namespace} notes", doc.document), namespace)
+        has_notes = bool(doc.notes) and not on_page
         own = [Placed(body, namespace)]
-        if notes is not None and not pack.notes_at_end:
-            own.append(notes)
-            current += notes.page_count
+        if has_notes and pack.notes_at_end:
+            at_end.append((len(items), doc, title, calls))
+        elif has_notes and not follow:
+            own.append(notes_part(doc, title, calls, namespace))
+            current += own[-1].page_count
         outline = list(question_outline(doc.document, namespace))
-        if notes is not None or follow:
+        if has_notes:
             outline.append(OutlineEntry(chrome.text("notes"), namespace, "notes"))
-        items.append(LaidOutItem(namespace, title, tuple(own),
-                                 notes if pack.notes_at_end else None, doc.document.title,
+        items.append(LaidOutItem(namespace, title, tuple(own), None, doc.document.title,
                                  tuple(outline), doc))
+    for at, doc, title, calls in at_end:
+        notes = notes_part(doc, title, calls, items[at].namespace)
+        items[at] = replace(items[at], end_notes=notes)
+        current += notes.page_count
     return items
 
 
@@ -329,28 +357,37 @@ def render_folios(shared: SharedPack, covers: Sequence[Placed],
                   recipients: Sequence[Recipient | None],
                   renderer: Renderer, folio: Placed | None = None) -> list[list[Placed]]:
     """Each copy's overlays: the running header and footer, the same for every copy, and with
-    `personalise_footer` a "Prepared for" stamp, one small page per recipient, stamped on every
+    `personalise_footer` a "Prepared for" stamp, one small page per recipient (two in a
+    double-sided print, for the inner edge of a recto and of a verso), stamped on every
     numbered page of that recipient's copy: one run for the folio, one per RECIPIENTS_PER_RUN
     recipients for the stamps."""
     pack = shared.pack
     sizes = [size for placed in shared.parts for size in placed.page_sizes]
-    numbers = page_numbers([*covers[:1], *shared.parts])[covers[0].page_count:]
+    cover_pages = covers[0].page_count
+    numbers = page_numbers([*covers[:1], *shared.parts])[cover_pages:]
+    paper = shared.paper
+    assert paper is not None
+    sides = page_sides(paper, cover_pages + len(sizes),
+                       item_starts(covers[0], shared))[cover_pages:]
     chrome = project_strings(pack.lang, renderer.theme.strings)
-    pages = folio_pages(sizes, numbers, shared.headers, pack.classification, chrome)
+    pages = folio_pages(sizes, numbers, shared.headers, pack.classification, chrome, sides)
     base, shown = pack.path.parent, pack.shown
     if folio is None:
         folio = Placed(renderer.folio(pages, pack.lang, base=base, shown=shown), "folio")
     if not pack.personalise_footer or list(recipients) == [None]:
         return [[folio] for _ in recipients]
     width, height = sizes[0]
+    kinds: list[Side | None] = ["recto", "verso"] if paper.duplex else [None]
+    numbered = [side for side, number in zip(sides, numbers, strict=True) if number is not None]
     overlays = []
     for batch in _batches(recipients):
-        stamps = renderer.folio([FolioPage(width, height, "", "", None, prepared_for(r, chrome))
-                                 for r in batch], pack.lang, name="stamps", base=base,
-                                shown=shown)
-        numbered = sum(n is not None for n in numbers)  # not a booklet's back cover
-        overlays += [[folio, Placed(stamps, "stamp", pages=(i,) * numbered)]
-                     for i in range(len(batch))]
+        stamps = renderer.folio([FolioPage(width, height, "", "", None, prepared_for(r, chrome),
+                                           side=kind)
+                                 for r in batch for kind in kinds], pack.lang, name="stamps",
+                                base=base, shown=shown)
+        overlays += [[folio, Placed(stamps, "stamp", pages=tuple(
+            len(kinds) * i + kinds.index(side) for side in numbered))]
+            for i in range(len(batch))]
     return overlays
 
 

@@ -17,8 +17,9 @@ from briefing.assemble.merge import Metadata, OutlineEntry, Placed
 from briefing.assemble.supplied import supplied_pdf
 from briefing.assemble.tags import mark_as_artifact
 from briefing.errors import BriefingError, Problem, shown_path
+from briefing.finish.prepress import duplex_blanks
 from briefing.options import BuildOptions
-from briefing.render.html import PAPERS, FolioPage, Paper, folio_html, running_head
+from briefing.render.html import PAPERS, FolioPage, Paper, Side, folio_html, running_head
 from briefing.render.pdf import Anchor, RenderedPart, render_pdf
 from briefing.render.strings import Strings, strings_for
 from briefing.render.theme import Theme
@@ -34,9 +35,30 @@ def paper_for(options: BuildOptions, shown: str) -> Paper:
     paper = options.layout_paper
     if paper not in PAPERS:
         raise BriefingError.at(shown, None, f"unknown paper size {paper!r}")
+    sheet = PAPERS[paper]
     if options.links_on_paper:
-        return replace(PAPERS[paper], sheets=("links-on-paper.css",))
-    return PAPERS[paper]
+        sheet = replace(sheet, sheets=("links-on-paper.css",))
+    if options.profile in ("print", "booklet"):  # double-sided: mirrored margins
+        sheet = replace(sheet, duplex="print" if options.profile == "print" else "booklet")
+    return sheet
+
+
+def page_sides(paper: Paper, pages: int, starts: Sequence[int]) -> list[Side | None]:
+    """The side of the sheet each of the merged PDF's `pages` pages is printed on: in the
+    print profile after the blank pages that put each of `starts` on a recto
+    (finish/prepress.py), in a booklet as the pages come (finish/impose.py: page 1 on the
+    right); None for each page when printed one-sided (screen, e-mail, handout)."""
+    if paper.duplex is None:
+        return [None] * pages
+    blanks = duplex_blanks(pages, starts) if paper.duplex == "print" else []
+    return ["recto" if (index + sum(1 for b in blanks if b <= index)) % 2 == 0 else "verso"
+            for index in range(pages)]
+
+
+def side_at(paper: Paper, index: int, starts: Sequence[int]) -> Side | None:
+    """The side of the merged PDF's page `index`, from the starts up to it (page_sides): a
+    part's first page, before the parts after it are laid out."""
+    return page_sides(paper, index + 1, [s for s in starts if s <= index])[index]
 
 
 def source_date(content_date: dt.date | None) -> dt.datetime | None:
@@ -86,14 +108,18 @@ def supplied_cover(path: Path, anchor: str) -> RenderedPart:
 
 def folio_pages(sizes: Sequence[tuple[float, float]], numbers: Sequence[int | None],
                 headers: Sequence[str], classification: str | None,
-                chrome: Strings | None = None) -> list[FolioPage]:
+                chrome: Strings | None = None,
+                sides: Sequence[Side | None] | None = None) -> list[FolioPage]:
     """What each numbered page carries in its margins: header, "Page X of Y" in the
-    document's language (render/strings.py), marking."""
+    document's language (render/strings.py), marking; `sides` (page_sides), the side of the
+    sheet of every page, puts them on its outer edge."""
     total = max((n for n in numbers if n is not None), default=0)
     chrome = chrome or strings_for("en")
+    sides = sides if sides is not None else [None] * len(sizes)
     return [FolioPage(width, height, running_head(header, width, height),
-                      chrome.page_of(number, total), classification)
-            for (width, height), number, header in zip(sizes, numbers, headers, strict=True)
+                      chrome.page_of(number, total), classification, side=side)
+            for (width, height), number, header, side
+            in zip(sizes, numbers, headers, sides, strict=True)
             if number is not None]
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
 from types import TracebackType
+from typing import Literal
 from urllib.parse import unquote
 
 import jinja2
@@ -32,16 +33,26 @@ from briefing.source.model import FrontMatter
 
 PT_PER_MM = 72 / 25.4
 
+#: the side of the sheet a page is printed on, in a double-sided print: recto (right-hand,
+#: odd), verso (left-hand, even)
+Side = Literal["recto", "verso"]
+#: how a double-sided print is made: `print` puts each start on a recto with blank pages
+#: (finish/prepress.py), `booklet` imposes the pages as they are (finish/impose.py)
+Duplex = Literal["print", "booklet"]
+
 
 @dataclass(frozen=True)
 class Paper:
     """The sheet pages are laid out on, and the stylesheets the build's purpose adds to the
-    theme's (`links-on-paper.css` when links are printed: see BuildOptions.print_links)."""
+    theme's (`links-on-paper.css` when links are printed: see BuildOptions.print_links).
+    `duplex`: printed double-sided, so the margins are mirrored and the folios sit on the
+    outer edge (see page_css); None: one-sided, symmetric margins."""
 
     name: str
     width_mm: float
     height_mm: float
     sheets: tuple[str, ...] = ()
+    duplex: Duplex | None = None
 
     @property
     def css_size(self) -> str:
@@ -64,8 +75,12 @@ class FolioPage:
     header: str
     footer: str
     classification: str | None = None
-    #: "Prepared for NAME, ORGANISATION", at the left of the footer
+    #: "Prepared for NAME, ORGANISATION", at the left of the footer (at its inner edge in a
+    #: double-sided print)
     prepared: str | None = None
+    #: the side of the sheet in a double-sided print (header and footer on its outer edge);
+    #: None when printed one-sided
+    side: Side | None = None
 
 
 def owner(anchor: str) -> str:
@@ -117,10 +132,20 @@ def stylesheets(theme: Theme, part: str, extra: str = "", paper: Paper | None = 
     return Markup("\n".join([*sheets, extra]))
 
 
-def page_css(paper: Paper, first_page: int | None = None) -> str:
+def page_css(paper: Paper, first_page: int | None = None, first_side: Side | None = None
+             ) -> str:
+    """The part's page size; `first_page`: its first page number; `first_side`: the side of
+    the sheet its first page is printed on, in a double-sided print (None: one-sided).
+
+    Mirrored margins are the paper's (paper-*.css): `@page recto-first:right` and
+    `verso-first:left` are the rectos. WeasyPrint counts a part's first page as a right-hand
+    one, so a part whose first page lands on a verso (a booklet's body after a one-page cover)
+    is named `verso-first`, and its `:right` pages are the versos."""
     css = f"@page {{ size: {paper.css_size}; }}"
     if first_page is not None:
         css += f"\n@page :first {{ counter-reset: page {int(first_page)}; }}"
+    if first_side is not None:
+        css += f"\nhtml {{ page: {first_side}-first; }}"
     return css
 
 
@@ -220,17 +245,19 @@ def back_cover_html(front: FrontMatter, theme: Theme, paper: Paper) -> str:
 
 
 def body_html(composed: Composed, theme: Theme, paper: Paper, first_page: int,
-              page_notes: bool = False, notes_follow: bool = False) -> str:
+              page_notes: bool = False, notes_follow: bool = False,
+              first_side: Side | None = None) -> str:
     """The body; `first_page` is its first printed page number, for the contents list and
     the notes' back-links; `page_notes`: the notes at the foot of the pages; `notes_follow`:
     the notes list after the body, in the same layout, so it shares the body's last page
-    when there is room (a notes part always opened a page: a whole page for one line)."""
+    when there is room (a notes part always opened a page: a whole page for one line);
+    `first_side`: the side of the sheet its first page is printed on (page_css)."""
     linker = part_linker("body", "notes") if notes_follow else part_linker("body")
     sheets = ("notes.css",) if notes_follow else ()
+    css = stylesheets(theme, "body", page_css(paper, first_page, first_side), paper,
+                      also=sheets)
     return render_template(theme, "body.html.j2", composed, linker,
-                           page_notes=page_notes, notes_follow=notes_follow,
-                           css=stylesheets(theme, "body", page_css(paper, first_page), paper,
-                                           also=sheets))
+                           page_notes=page_notes, notes_follow=notes_follow, css=css)
 
 
 def page_html(composed: Composed, theme: Theme) -> str:

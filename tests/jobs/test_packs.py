@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import re
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -281,3 +282,19 @@ def test_covers_rendered_in_batches_each_copy_its_own(tmp_path: Path,
         others = [n for n in expected if n != name]
         assert not any(f"Prepared for {n}" in cover for n in others)
         assert pdftotext(output.pdf, "-f", "2", "-l", "2").count("Prepared for") == 1
+
+
+def test_the_side_of_each_page_follows_the_print_blanks_or_the_booklet_order() -> None:
+    """jobs/parts.py: which side of the sheet each page of a merged PDF is printed on, before
+    the print profile's blanks are inserted (cover, a 2-page contents, a 3-page item)."""
+    a4 = parts.PAPERS["a4"]
+    starts = (0, 1, 3)
+    printed = parts.page_sides(replace(a4, duplex="print"), 6, starts)
+    # blanks after the cover and after the contents: every start on a recto
+    assert printed == ["recto", "recto", "verso", "recto", "verso", "recto"]
+    booklet = parts.page_sides(replace(a4, duplex="booklet"), 6, starts)
+    assert booklet == ["recto", "verso"] * 3
+    assert parts.page_sides(a4, 6, starts) == [None] * 6
+    for paper in (replace(a4, duplex="print"), replace(a4, duplex="booklet")):
+        whole = parts.page_sides(paper, 6, starts)
+        assert [parts.side_at(paper, i, starts) for i in range(6)] == whole
