@@ -14,6 +14,7 @@ from briefing.jobs.parts import (
     BACK_COVER_LABEL,
     Renderer,
     check_outline_anchors,
+    contents_continued,
     folio_pages,
     metadata,
     page_sides,
@@ -71,7 +72,9 @@ def lay_out_document(composed: Composed, renderer: Renderer, sheet: Paper,
     numbers = page_numbers(parts)
     sizes = [size for placed in parts for size in placed.part.page_sizes]
     chrome = project_strings(document.lang, theme.strings)
-    pages = folio_pages(sizes, numbers, [document.title] * len(numbers),
+    headers = contents_continued([document.title] * len(numbers), body, cover.page_count,
+                                 chrome.text("contents") + " " + chrome.text("continued"))
+    pages = folio_pages(sizes, numbers, headers,
                         document.classification, chrome, page_sides(sheet, len(sizes), starts))
     folio = renderer.folio(pages, document.lang, base=document.path.parent,
                            shown=document.shown)

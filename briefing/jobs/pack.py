@@ -167,7 +167,10 @@ def lay_out_pack(pack: Pack, composed: dict[int, Composed], renderer: Renderer,
         raise BriefingError.at(pack.shown, None, "the contents page does not settle")
 
     parts: list[Placed] = [Placed(front, "contents")]
-    headers: list[str] = [pack.title] * front.page_count
+    chrome = project_strings(pack.lang, theme.strings)
+    # a contents over several pages: "Contents (continued)" heads every page after its first
+    headers: list[str] = [pack.title] + [chrome.text("pack_contents") + " " + chrome.text(
+        "continued")] * (front.page_count - 1)
     for item in items:
         parts.extend(item.parts)
         headers.extend([item.header] * sum(p.page_count for p in item.parts))
