@@ -333,13 +333,23 @@ def render_covers(pack: Pack, recipients: Sequence[Recipient | None], renderer: 
         html = render_theme_template(theme, "pack_cover.html.j2", pack=pack, recipients=batch,
                                      css=pack_css(theme, "cover", paper),
                                      strings=project_strings(pack.lang, theme.strings))
-        part = renderer.part(html, "covers", base=pack.path.parent, shown=pack.shown)
+        part = renderer.part(html, "covers", base=pack.path.parent, shown=pack.shown,
+                             text_from=recipients_text(pack))
         starts = [part.anchors[f"cover-{i}"].page for i in range(len(batch))]
         ends = [*starts[1:], part.page_count]
         for i, (start, end) in enumerate(zip(starts, ends, strict=True)):
             own = replace(part, anchors={**part.anchors, "cover-0": part.anchors[f"cover-{i}"]})
             placed.append(Placed(own, "cover", label="Cover", pages=tuple(range(start, end))))
     return placed
+
+
+def recipients_text(pack: Pack) -> tuple[str, str] | None:
+    """The recipients file shown and its text: a character in a name that no font has is
+    reported at its line there."""
+    if pack.recipients_path is None or not pack.recipients_path.is_file():
+        return None
+    text = pack.recipients_path.read_bytes().decode("utf-8", "replace")
+    return shown_path(pack.recipients_path), text
 
 
 def cover_batch(shared: SharedPack, batch: int, renderer: Renderer
@@ -409,6 +419,9 @@ class PackCopy:
     pdf: Path
     pages: int
     size: int
+    #: what laying out this copy's batch of covers found (a character no font has in a
+    #: recipient's name), reported with the batch's first copy; the first batch's are the pack's
+    warnings: tuple[Problem, ...] = ()
 
 
 LOG = logging.getLogger("briefing")
@@ -445,6 +458,8 @@ def write_copies(shared: SharedPack, *, project: Path, out_dir: Path, options: B
     refused: list[Problem] = []
     renderer: Renderer | None = None
     batch, covers, overlays = -1, list(shared.covers), [list(o) for o in shared.overlays]
+    reported: set[Problem] = set(shared.warnings)
+    found: tuple[Problem, ...] = ()  # the current batch's warnings, not yet reported
     for index in chosen:
         if index // COVERS_PER_RUN != batch:
             from briefing.render.theme import theme_for
@@ -452,9 +467,16 @@ def write_copies(shared: SharedPack, *, project: Path, out_dir: Path, options: B
             batch = index // COVERS_PER_RUN
             renderer = renderer or Renderer(project, theme_for(project), tagged=options.pdf_ua)
             covers, overlays = cover_batch(shared, batch, renderer)
+            found = tuple(w for w in renderer.warnings() if w not in reported)
+            reported.update(found)
+            if options.strict and found:  # --strict: none of this batch's copies is written
+                refused.extend(Problem(w.path, w.line, w.message + " (--strict)")
+                               for w in found)
             if optimised and batch > 0:  # this batch's covers, as the first batch's above
                 optimised.update(optimise_parts([c.part.pdf for c in covers], options))
                 covers = [_optimised(c, optimised) for c in covers]
+        if options.strict and found:
+            continue
         recipient, cover = everyone[index], covers[index % COVERS_PER_RUN]
         pdf = assemble([cover, *shared.parts], outline, copy_metadata(pack, recipient),
                        overlays[index % COVERS_PER_RUN], cache)
@@ -467,7 +489,8 @@ def write_copies(shared: SharedPack, *, project: Path, out_dir: Path, options: B
             refused.extend(error.problems)
             continue
         write_atomic(targets[index], pdf)
-        copies.append(PackCopy(recipient, targets[index], pages, len(pdf)))
+        copies.append(PackCopy(recipient, targets[index], pages, len(pdf), found))
+        found = ()
     if refused:
         raise BriefingError(refused)
     if pack.recipients and indexes is None:

@@ -150,15 +150,20 @@ class Renderer:
     tagged: bool = False
     #: a warm rebuild: parts whose inputs did not change are not laid out again
     reuse: bool = False
-    logged: list[tuple[Document | None, str, Problem]] = field(default_factory=list)
+    #: (where a missing character's line is looked up: a file shown and its text, the part's
+    #: file shown, the warning)
+    logged: list[tuple[tuple[str, str], str, Problem]] = field(default_factory=list)
     #: with a cache (the preview's), a part whose HTML (which inlines every stylesheet) and
     #: settings are unchanged is not laid out again. The HTML only names images: whoever
     #: keeps the cache empties it when an image changes.
     cache: PartCache | None = None
 
     def part(self, html: str, name: str, *, base: Path, shown: str,
-             document: Document | None = None, running: bool = False) -> RenderedPart:
-        """`running`: a header and footer overlay, an artifact in a tagged file."""
+             document: Document | None = None, running: bool = False,
+             text_from: tuple[str, str] | None = None) -> RenderedPart:
+        """`running`: a header and footer overlay, an artifact in a tagged file. A character
+        no font has is reported at its line in `document`, or in `text_from` (a file shown
+        and its text: the recipients list, for covers); at `shown` when it is in neither."""
         key = hashlib.sha256("\0".join(
             [html, name, str(base), shown, str(self.tagged), str(running)]).encode()).hexdigest()
         cached = self.cache.get(key) if self.cache is not None else None
@@ -171,7 +176,9 @@ class Renderer:
                 part = replace(part, pdf=mark_as_artifact(part.pdf))
             if self.cache is not None:
                 self.cache[key] = part
-        self.logged.extend((document, shown, w) for w in part.warnings)
+        if document is not None:
+            text_from = (document.shown, document.source.decode("utf-8", "replace"))
+        self.logged.extend((text_from or (shown, ""), shown, w) for w in part.warnings)
         return part
 
     def of_document(self, html: str, name: str, document: Document) -> RenderedPart:
@@ -189,15 +196,15 @@ class Renderer:
         """What only rendering finds (characters no font has, at their line in the document
         that has them; an image WeasyPrint could not read), each once."""
         found: list[Problem] = []
-        by_document: dict[str, tuple[Document | None, list[str]]] = {}
-        for document, shown, warning in self.logged:
-            by_document.setdefault(shown, (document, []))[1].append(warning.message)
-        for shown, (document, messages) in by_document.items():
-            source = document.source.decode("utf-8", "replace") if document else ""
-            found.extend(missing_glyphs(shown, source, messages))
+        by_part: dict[tuple[str, tuple[str, str]], list[str]] = {}
+        for text_from, shown, warning in self.logged:
+            by_part.setdefault((shown, text_from), []).append(warning.message)
+        for (shown, (text_shown, text)), messages in by_part.items():
+            for problem in missing_glyphs(text_shown, text, messages):
+                found.append(problem if problem.line is not None else replace(problem, path=shown))
             others = dict.fromkeys(m for m in messages if not missing_codepoints([m]))
             found.extend(Problem(shown, None, m, "warning") for m in others)
-        return tuple(found)
+        return tuple(dict.fromkeys(found))
 
 
 def check_outline_anchors(parts: Iterable[Placed], outline: Iterable[OutlineEntry],

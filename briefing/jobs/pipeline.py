@@ -169,7 +169,7 @@ def write(rendered: Rendered) -> Written:
     outputs = tuple(
         # the pack's warnings, and the copies removed, are reported once, with its first copy
         Output(source=request.path, pdf=c.pdf, html=None, pages=c.pages, size=c.size,
-               seconds=each, warnings=rendered.warnings if index == 0 else (),
+               seconds=each, warnings=(rendered.warnings if index == 0 else ()) + c.warnings,
                removed=removed if index == 0 else ())
         for index, c in zip(chosen, copies, strict=True)
     )

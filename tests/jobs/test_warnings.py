@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 import briefing
+from briefing.jobs import pack as jobs_pack
 from briefing.source.limits import MAX_WORD_LETTERS
 
 from conftest import run_briefing, write_project
@@ -76,3 +79,37 @@ def test_strict_pack_fails_on_a_warning_of_one_of_its_documents(tmp_path: Path) 
     ((_, error),) = strict.failures
     assert any("never used" in p.message and p.line == 8 for p in error.problems)
     assert not (tmp_path / "strict" / "packs" / "p.pdf").exists()
+
+
+def _pack_with_a_late_odd_name(tmp_path: Path) -> Path:
+    """Five recipients in covers of two per run: the fifth name, laid out by the third run
+    (after the pack's own warnings were collected), has a character no font has."""
+    names = ["Ana", "Ben", "Chi", "Dee", "Eve \ue000"]
+    return write_project(tmp_path, {
+        "content/d.yaml": "title: D\nsections:\n  - title: S\n    questions:\n"
+                          "      - question: Q?\n        answer: A.\n",
+        "content/packs/p.yaml": "title: P\nitems:\n  - document: ../d.yaml\n"
+                                "recipients: r.csv\n",
+        "content/packs/r.csv": "name,organisation\n" + "".join(f"{n},Org\n" for n in names),
+    })
+
+
+def test_a_later_batch_of_covers_reports_its_warnings(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(jobs_pack, "COVERS_PER_RUN", 2)
+    project = _pack_with_a_late_odd_name(tmp_path)
+    pack = project / "content/packs/p.yaml"
+    result = briefing.build([pack], project=project, jobs=1)
+    assert result.ok
+    assert len(result.outputs) == 5
+    found = [w for o in result.outputs for w in o.warnings if "E000" in w.message.upper()]
+    assert len(found) == 1, [w for o in result.outputs for w in o.warnings]
+    assert str(found[0].path).endswith("content/packs/r.csv") and found[0].line == 6
+    # under --strict the warning fails the build, and the copy that has it is not written
+    strict = briefing.build([pack], project=project, jobs=1, strict=True,
+                            out_dir=tmp_path / "strict")
+    assert not strict.ok
+    ((_, error),) = strict.failures
+    assert any("(--strict)" in p.message and "E000" in p.message.upper()
+               for p in error.problems)
+    assert not (tmp_path / "strict" / "packs" / "p" / "eve.pdf").exists()
