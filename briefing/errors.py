@@ -21,15 +21,14 @@ def printable(text: str) -> str:
     """Escape control characters so a quoted piece of content cannot drive the terminal.
 
     C0/C1 controls could move the cursor or recolour the terminal; bidi overrides would make a
-    message read differently from what it says. Tabs and ordinary text pass unchanged.
+    message read differently from what it says. A tab is escaped too: in a quoted key or
+    value it is invisible, and the message would name nothing. Ordinary text passes unchanged.
     """
     out = []
     for char in text:
         code = ord(char)
-        if char == "\t" or (
-            code >= 0x20 and code != 0x7F and not 0x80 <= code < 0xA0
-            and char not in INVISIBLE_CONTROLS
-        ):
+        if (code >= 0x20 and code != 0x7F and not 0x80 <= code < 0xA0
+                and char not in INVISIBLE_CONTROLS):
             out.append(char)
         else:
             out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
