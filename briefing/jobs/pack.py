@@ -445,6 +445,10 @@ def write_copies(shared: SharedPack, *, project: Path, out_dir: Path, options: B
             shared, parts=tuple(_optimised(p, optimised) for p in shared.parts),
             covers=tuple(_optimised(p, optimised) for p in shared.covers))
     targets = copy_files(pack, out_dir)
+    # what every copy shares (parsed once, kept); a batch's covers and stamps are dropped
+    # when the next batch is laid out
+    shared_pdfs = {p.part.pdf for p in shared.parts} | set(optimised)
+    shared_pdfs -= {p.part.pdf for p in first}
     cache: ReaderCache = {}
     copies: list[PackCopy] = []
     outline = (OutlineEntry("Cover", "cover", "cover-0"), *shared.outline)
@@ -466,6 +470,12 @@ def write_copies(shared: SharedPack, *, project: Path, out_dir: Path, options: B
 
             batch = index // COVERS_PER_RUN
             renderer = renderer or Renderer(project, theme_for(project), tagged=options.pdf_ua)
+            # the previous batch's covers and stamps are done with: memory stays flat
+            for done in [key for key in cache if key not in shared_pdfs]:
+                del cache[done]
+            for done in [key for key in optimised if key not in shared_pdfs]:
+                del optimised[done]
+            renderer.logged.clear()
             covers, overlays = cover_batch(shared, batch, renderer)
             found = tuple(w for w in renderer.warnings() if w not in reported)
             reported.update(found)

@@ -109,3 +109,66 @@ def test_chunk_results_do_not_bring_the_laid_out_pack_back(tmp_path: Path) -> No
     assert sum(len(r.copies) for r in results) == 5
     first, second = (r.job.rendered for r in results)
     assert first is not None and first is second  # the parent's own, shared by its chunks
+
+
+def test_a_pool_of_our_own_is_replaced_after_its_share_of_jobs(
+    tmp_path: Path, inline: dict[str, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers are replaced by fresh processes after TASKS_PER_WORKER jobs each (WeasyPrint's
+    native memory grows with every cover laid out): the same bytes come out, the old workers
+    are gone, and no job is lost or run twice."""
+    from briefing.jobs import batch
+    from briefing.options import BuildOptions
+
+    monkeypatch.setattr(batch, "TASKS_PER_WORKER", 1)  # two jobs a pool at -j 2
+    project = write_project(tmp_path, project_files())
+    paths = [project / "content/one.yaml", project / "content/two.yaml",
+             project / "content/packs/batch.yaml"]
+    jobs, _ = batch.plan(paths, project=project, out_dir=project / "out",
+                         options=BuildOptions(), workers=2)
+    pools: list[batch.Executor] = [batch.local_executor(2)]
+
+    def restart() -> batch.Executor:
+        pools.append(batch.local_executor(2))
+        return pools[-1]
+
+    finished: list[str] = []
+    results = batch.run(jobs, pools[0], on_result=lambda r: finished.append(r.job.path.name),
+                        restart=restart)
+    pools[0].shutdown()
+    # one, two | the pack's layout | its two chunks: three pools
+    assert len(pools) == 3
+    assert sorted(finished) == ["batch.yaml", "batch.yaml", "one.yaml", "two.yaml"]
+    assert not any(r.failed for r in results)
+    assert outputs_of(project) == inline
+    import multiprocessing
+
+    assert multiprocessing.active_children() == []  # every pool's workers have ended
+
+
+def test_a_batch_of_covers_is_let_go_when_the_next_is_laid_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One process writing every copy (-j 1) keeps the shared parts parsed, but each batch of
+    covers and stamps only while its copies are written: the parsed files in hand never grow
+    with the recipients (every batch's were kept: 10,000 recipients, 100 batches)."""
+    from briefing.jobs import pack as jobs_pack
+
+    monkeypatch.setattr(jobs_pack, "COVERS_PER_RUN", 2)
+    held: list[int] = []
+    real = jobs_pack.assemble
+
+    def spy(*args: object, **kwargs: object) -> bytes:
+        cache = args[4] if len(args) > 4 else kwargs.get("cache")
+        assert isinstance(cache, dict)
+        pdf = real(*args, **kwargs)  # type: ignore[arg-type]
+        held.append(len(cache))  # parsed files in hand once this copy is assembled
+        return pdf
+
+    monkeypatch.setattr(jobs_pack, "assemble", spy)
+    project = write_project(tmp_path, project_files())
+    result = briefing.build([project / "content/packs/batch.yaml"], project=project, jobs=1)
+    assert result.ok, result.failures
+    assert len(held) == 5  # five copies, in batches of two: 2, 2, 1
+    # the shared parts, and the covers and stamps of the batch being written, no more
+    assert held[1] == held[3] and held[4] <= held[3], held
