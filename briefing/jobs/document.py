@@ -22,6 +22,7 @@ from briefing.jobs.parts import (
     side_at,
     supplied_cover,
 )
+from briefing.jobs.warm import placed_ingredients, remembered
 from briefing.render.html import Paper, back_cover_html, body_html, cover_html
 from briefing.render.strings import project_strings
 from briefing.source.markdown import Composed
@@ -80,8 +81,9 @@ def lay_out_document(composed: Composed, renderer: Renderer, sheet: Paper,
                            shown=document.shown)
     entries = outline(composed, chrome.text("notes"))
     check_outline_anchors(parts, entries, DOCUMENT_TEMPLATES, theme)
-    pdf = assemble(parts, entries, metadata(document, document.source, "document"),
-                   [Placed(folio, "folio")])
+    info, overlays = metadata(document, document.source, "document"), [Placed(folio, "folio")]
+    pdf = remembered(renderer.reuse, [*placed_ingredients([*parts, *overlays]), entries, info],
+                     lambda: assemble(parts, entries, info, overlays))
     return Merged(pdf, len(numbers), starts, renderer.warnings())
 
 

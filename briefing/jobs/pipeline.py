@@ -33,6 +33,7 @@ from briefing.jobs.pack import (
     write_copies,
 )
 from briefing.jobs.parts import PartCache, Renderer, paper_for
+from briefing.jobs.warm import remembered
 from briefing.options import BuildOptions
 from briefing.output import chosen_paths, safe_name, write_together
 from briefing.source.load import Loaded, UsableTree, load
@@ -193,8 +194,10 @@ def _write_document(rendered: Rendered, merged: Merged) -> Written:
         name = safe_name(composed.document.name)
         pdf_path, html_path = request.out_dir / f"{name}.pdf", request.out_dir / f"{name}.html"
     sources = document_sources(composed.document, request.project) if options.pdf_a else ()
-    pdf, pages = finish(merged.pdf, options, shown_path(pdf_path), starts=merged.starts,
-                        sources=sources)
+    pdf, pages = remembered(  # a warm rebuild of the same merged file: finished as before
+        options.reuse, [merged.pdf, options, merged.starts, sources],
+        lambda: finish(merged.pdf, options, shown_path(pdf_path), starts=merged.starts,
+                       sources=sources))
     write_together([(pdf_path, pdf), (html_path, html)])  # both or neither
     output = Output(source=request.path, pdf=pdf_path, html=html_path, pages=pages,
                     size=len(pdf), seconds=time.perf_counter() - started,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -274,19 +275,36 @@ def test_a_warm_rebuild_lays_out_only_what_changed(tmp_path: Path,
         return real(html, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(rendering, "_render_pdf", spy)
+    from briefing import finish as finishing
+    from briefing.jobs import document as documents
+
+    merged_and_finished: list[str] = []  # the steps after layout, skipped when nothing changed
+
+    def counted(name: str, real_step: Any) -> Any:
+        def step(*args: object, **kwargs: object) -> object:
+            merged_and_finished.append(name)
+            return real_step(*args, **kwargs)
+        return step
+
+    for module, name in ((documents, "assemble"), (finishing, "finish")):
+        monkeypatch.setattr(module, name, counted(name, getattr(module, name)))
     monkeypatch.chdir(project)
     built = briefing.build([seed], project=project, reuse=True)
     assert built.ok and built.outputs[0].warnings == ()
     first = (project / "out" / "gamma.pdf").read_bytes()
     assert images_in(project / "out" / "gamma.pdf") == 1
     assert sorted(laid_out) == ["body", "cover", "folio"]
+    assert merged_and_finished == ["assemble", "finish"]
     laid_out.clear()
+    merged_and_finished.clear()
     assert briefing.build([seed], project=project, reuse=True).ok
     assert laid_out == []  # nothing changed: no layout at all
+    assert merged_and_finished == []  # nor a merge or the profile's finishing
     assert (project / "out" / "gamma.pdf").read_bytes() == first
     seed.write_text(WITH_IMAGE.replace("Look:", "Look here:"), encoding="utf-8")
     assert briefing.build([seed], project=project, reuse=True).ok
     assert laid_out == ["body"]  # the cover and the running header did not change
+    assert merged_and_finished == ["assemble", "finish"]
     assert "Look here:" in pdftotext(project / "out" / "gamma.pdf")
     laid_out.clear()
     buffer = io.BytesIO()
