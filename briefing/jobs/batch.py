@@ -181,12 +181,12 @@ def _run(jobs: Sequence[Job], executor: Executor | None,
         # jobs not yet given to a pool, in order; a pool of our own (one `restart` can
         # replace) is given TASKS_PER_WORKER jobs per worker, then replaced once they are done
         held: list[tuple[int, int]] = list(submitted)
-        limit = TASKS_PER_WORKER * getattr(pool, "_max_workers", 1) if restart else len(jobs)
+        limit = TASKS_PER_WORKER * getattr(pool, "_max_workers", 1) if restart else float("inf")
         given = 0
 
         def give() -> None:
             nonlocal given
-            while held and (given < limit or restart is None):
+            while held and given < limit:
                 key = held.pop(0)
                 futures[pool.submit(_run_in_worker, submitted[key], key)] = key
                 given += 1
