@@ -792,7 +792,7 @@ def test_covers_are_laid_out_in_bounded_batches(project: Path,
     pack_file = project / "content" / "packs" / "many.yaml"
     result = api.build([pack_file], project=project, jobs=1)
     assert result.ok, result.failures
-    covers = [pages for name, pages in runs if name == "covers"]
+    covers = [pages for name, pages in runs if name == "cover stamps"]
     stamps = [pages for name, pages in runs if name == "stamps"]
     assert covers == [3, 3, 2] and stamps == [3, 3, 2], runs
     folder = project / "out" / "packs" / "many"

@@ -120,9 +120,10 @@ def assemble(
     cache: ReaderCache | None = None,
 ) -> bytes:
     """Merge the parts in order. Each overlay (the running header and footer, a recipient's
-    stamp) selects one of its pages per numbered page, stamped onto that page. Each part is
-    parsed once per call (once for all calls that share `cache`): its pages, its tags and its
-    overlay pages all come from that one reader."""
+    stamp) selects one of its pages per numbered page, stamped onto that page; an overlay
+    with a label, one per page of the parts with that label (a copy's line on its cover).
+    Each part is parsed once per call (once for all calls that share `cache`): its pages, its
+    tags and its overlay pages all come from that one reader."""
     cache = {} if cache is None else cache
     writer = PdfWriter()
     starts: list[int] = []
@@ -165,14 +166,20 @@ def assemble(
             for placed, start, reader in zip(parts, starts, readers, strict=True)
         ], lang=metadata.lang, title=metadata.title)
     numbered = [i for i, n in enumerate(numbers) if n is not None]
+    labels = [placed.label for placed in parts for _ in range(placed.page_count)]
     # a tagged file's running header is a pagination artifact, from its page's point of view
     marked = b"/Artifact <</Type /Pagination>> BDC" if tagged else b""
     for number, overlay in enumerate(overlays):
         overlay_reader = _reader(overlay.part, cache)
-        if len(numbered) != overlay.page_count:
-            raise AssemblyError(f"{overlay.part.name}: one page per numbered page expected")
+        # an overlay with a label goes on the pages with that label (a copy's line on its
+        # cover), one without on the numbered pages
+        targets = (numbered if overlay.label is None
+                   else [i for i, label in enumerate(labels) if label == overlay.label])
+        if len(targets) != overlay.page_count:
+            raise AssemblyError(f"{overlay.part.name}: one page per "
+                                f"{overlay.label or 'numbered'} page expected")
         forms: dict[int, tuple[str, IndirectObject]] = {}  # a stamp used on many pages: once
-        for index, overlay_index in zip(numbered, overlay.page_indexes, strict=True):
+        for index, overlay_index in zip(targets, overlay.page_indexes, strict=True):
             if overlay_index not in forms:
                 forms[overlay_index] = (f"/BriefingOverlay{number}p{overlay_index}",
                                         page_as_form(writer, overlay_reader.pages[overlay_index]))

@@ -6,9 +6,10 @@ continuously from the contents page through every item, attached PDFs included. 
 page needs the numbers of pages laid out after it, and its own length shifts them: it is
 rendered with placeholders first, then again with the real numbers.
 
-Per-recipient copies differ only on the cover (and, optionally, in the footer), so the contents
-and the items are rendered once and the recipients' covers in a few WeasyPrint runs (25 covers
-each); each copy is then only an assembly.
+Per-recipient copies differ only in the "Prepared for" line on the cover (and, optionally, in
+the footer), so the contents, the items and the cover are rendered once, and the recipients'
+lines in a few WeasyPrint runs (25 each) as stamps drawn onto the shared pages; each copy is
+then only an assembly.
 """
 
 from __future__ import annotations
@@ -58,9 +59,10 @@ from briefing.render.html import (
     render_theme_template,
     stylesheets,
 )
-from briefing.render.pdf import RenderedPart
+from briefing.render.pdf import PX_TO_PT, RenderedPart
 from briefing.render.strings import Strings, project_strings, strings_for
-from briefing.render.theme import Theme
+from briefing.render.theme import Theme, builtin_theme
+from briefing.source.khmer import missing_codepoints
 from briefing.source.markdown import XREF_SCHEME, Composed
 from briefing.source.pack import Pack, Recipient, notes_on_page
 
@@ -137,7 +139,8 @@ def lay_out_pack(pack: Pack, composed: dict[int, Composed], renderer: Renderer,
     first = recipients[:COVERS_PER_RUN]
     # the covers first: in a booklet, the side each later page lands on follows from their
     # length (every copy's cover is taken to be as long as the first one)
-    covers = render_covers(pack, first, renderer, paper)
+    laid_out = render_covers(pack, first, renderer, paper)
+    covers = laid_out.covers
     cover_pages = covers[0].page_count
     contents_side = side_at(paper, cover_pages, (0, cover_pages))
 
@@ -193,9 +196,10 @@ def lay_out_pack(pack: Pack, composed: dict[int, Composed], renderer: Renderer,
         **PACK_TEMPLATES, "notes": PACK_TEMPLATES[""]}
     check_outline_anchors(parts, outline, templates, theme)
     shared = SharedPack(pack, tuple(parts), tuple(headers), outline, paper=paper)
-    folios = render_folios(shared, covers, first, renderer)
+    folios = render_folios(shared, laid_out, first, renderer)
     return replace(shared, covers=tuple(covers), overlays=tuple(tuple(o) for o in folios),
-                   folio=folios[0][0], warnings=renderer.warnings())
+                   folio=next(o for o in folios[0] if o.namespace == "folio"),
+                   warnings=renderer.warnings())
 
 
 def _lay_out(pack: Pack, composed: dict[int, Composed], attached: dict[int, RenderedPart],
@@ -320,19 +324,39 @@ def _batches(recipients: Sequence[Recipient | None]) -> list[Sequence[Recipient 
             for i in range(0, len(recipients), RECIPIENTS_PER_RUN)]
 
 
+@dataclass(frozen=True)
+class Covers:
+    """The covers of some copies, one per copy, and what is stamped on each cover: a
+    recipient's "Prepared for" line when one cover is laid out for every copy."""
+
+    covers: list[Placed]
+    stamps: list[Placed | None]
+
+
 def render_covers(pack: Pack, recipients: Sequence[Recipient | None], renderer: Renderer,
-                  paper: Paper) -> list[Placed]:
-    """Every copy's cover, up to RECIPIENTS_PER_RUN per WeasyPrint run (a supplied cover PDF
-    is shared)."""
+                  paper: Paper) -> Covers:
+    """Every copy's cover. The built-in cover is laid out once for all the copies, with
+    hidden room for the longest "Prepared for" line, and each copy's own line is laid out in
+    a run of small stamps (RECIPIENTS_PER_RUN a run) drawn there: a copy costs a stamp, not
+    a cover. A tagged pack (the line is read out as part of the cover), a project's own
+    cover template, or a cover too long for one page is laid out per copy instead (up to
+    RECIPIENTS_PER_RUN a run); a supplied cover PDF is shared."""
     if pack.cover is not None:
         part = supplied_cover(pack.cover, "cover-0")
-        return [Placed(part, "cover", label="Cover") for _ in recipients]
+        return Covers([Placed(part, "cover", label="Cover") for _ in recipients],
+                      [None] * len(recipients))
     theme = renderer.theme
+    strings = project_strings(pack.lang, theme.strings)
+    if (recipients != [None] and not renderer.tagged
+            and all(_builtin(theme, name) for name in SHARED_COVER_TEMPLATES)):
+        shared = shared_cover(pack, renderer, paper)
+        if shared is not None:
+            return shared_cover_stamps(pack, recipients, renderer, paper, shared)
     placed = []
     for batch in _batches(recipients):
         html = render_theme_template(theme, "pack_cover.html.j2", pack=pack, recipients=batch,
-                                     css=pack_css(theme, "cover", paper),
-                                     strings=project_strings(pack.lang, theme.strings))
+                                     css=pack_css(theme, "cover", paper), strings=strings,
+                                     slot=None)
         part = renderer.part(html, "covers", base=pack.path.parent, shown=pack.shown,
                              text_from=recipients_text(pack))
         starts = [part.anchors[f"cover-{i}"].page for i in range(len(batch))]
@@ -340,7 +364,60 @@ def render_covers(pack: Pack, recipients: Sequence[Recipient | None], renderer: 
         for i, (start, end) in enumerate(zip(starts, ends, strict=True)):
             own = replace(part, anchors={**part.anchors, "cover-0": part.anchors[f"cover-{i}"]})
             placed.append(Placed(own, "cover", label="Cover", pages=tuple(range(start, end))))
-    return placed
+    return Covers(placed, [None] * len(placed))
+
+
+#: the templates a cover shared by every copy is laid out with: a project's own may place
+#: the "Prepared for" line anywhere, so its covers are laid out per copy
+SHARED_COVER_TEMPLATES = ("pack_cover.html.j2", "pack_cover_stamps.html.j2", "macros.html.j2")
+
+
+def _builtin(theme: Theme, name: str) -> bool:
+    found = next((folder for folder in theme.template_dirs if (folder / name).is_file()), None)
+    return found is not None and found.resolve() == (builtin_theme() / "templates").resolve()
+
+
+def shared_cover(pack: Pack, renderer: Renderer, paper: Paper) -> RenderedPart | None:
+    """The cover every copy shares, with the longest recipient's "Prepared for" line laid out
+    hidden (`id="prepared-for"`); None when the cover takes more than one page."""
+    theme = renderer.theme
+    strings = project_strings(pack.lang, theme.strings)
+    lines = [prepared_for(r, strings) for r in pack.recipients]
+    slot = max(lines, key=len, default="")
+    html = render_theme_template(theme, "pack_cover.html.j2", pack=pack, recipients=[None],
+                                 css=pack_css(theme, "cover", paper), strings=strings,
+                                 slot=slot)
+    logged = len(renderer.logged)
+    part = renderer.part(html, "cover", base=pack.path.parent, shown=pack.shown)
+    # a character no font has in the hidden line is reported by the stamp that draws it, at
+    # its recipient's line and in that recipient's batch, not by every batch's cover
+    renderer.logged[logged:] = [entry for entry in renderer.logged[logged:]
+                                if not missing_codepoints([entry[2].message])]
+    if part.page_count != 1 or "prepared-for" not in part.anchors:
+        return None
+    return part
+
+
+def shared_cover_stamps(pack: Pack, recipients: Sequence[Recipient | None],
+                        renderer: Renderer, paper: Paper, cover: RenderedPart) -> Covers:
+    """`cover` for each copy, and each copy's "Prepared for" line as a stamp placed where the
+    cover's hidden one is."""
+    theme = renderer.theme
+    strings = project_strings(pack.lang, theme.strings)
+    height = cover.page_sizes[0][1]
+    top = (height - cover.anchors["prepared-for"].y) / PX_TO_PT  # CSS px from the page top
+    stamps: list[Placed | None] = []
+    for batch in _batches(recipients):
+        html = render_theme_template(theme, "pack_cover_stamps.html.j2", pack=pack,
+                                     lines=[prepared_for(r, strings) for r in batch], top=top,
+                                     css=pack_css(theme, "cover", paper), strings=strings)
+        part = renderer.part(html, "cover stamps", base=pack.path.parent, shown=pack.shown,
+                             text_from=recipients_text(pack))
+        if part.page_count != len(batch):
+            raise BriefingError.at(pack.shown, None, "a \"Prepared for\" line does not fit "
+                                   "on one page")
+        stamps += [Placed(part, "stamp", label="Cover", pages=(i,)) for i in range(len(batch))]
+    return Covers([Placed(cover, "cover", label="Cover") for _ in recipients], stamps)
 
 
 def recipients_text(pack: Pack) -> tuple[str, str] | None:
@@ -362,18 +439,26 @@ def cover_batch(shared: SharedPack, batch: int, renderer: Renderer
     assert shared.paper is not None
     everyone: list[Recipient | None] = list(shared.pack.recipients) or [None]
     some = everyone[batch * COVERS_PER_RUN:(batch + 1) * COVERS_PER_RUN]
-    covers = render_covers(shared.pack, some, renderer, shared.paper)
-    return covers, render_folios(shared, covers, some, renderer, folio=shared.folio)
+    laid_out = render_covers(shared.pack, some, renderer, shared.paper)
+    return laid_out.covers, render_folios(shared, laid_out, some, renderer, folio=shared.folio)
 
 
-def render_folios(shared: SharedPack, covers: Sequence[Placed],
+def render_folios(shared: SharedPack, laid_out: Covers,
                   recipients: Sequence[Recipient | None],
                   renderer: Renderer, folio: Placed | None = None) -> list[list[Placed]]:
-    """Each copy's overlays: the running header and footer, the same for every copy, and with
-    `personalise_footer` a "Prepared for" stamp, one small page per recipient (two in a
-    double-sided print, for the inner edge of a recto and of a verso), stamped on every
-    numbered page of that recipient's copy: one run for the folio, one per RECIPIENTS_PER_RUN
-    recipients for the stamps."""
+    """Each copy's overlays: its cover's stamp, if any (render_covers); the running header
+    and footer, the same for every copy; and with `personalise_footer` a "Prepared for"
+    stamp, one small page per recipient (two in a double-sided print, for the inner edge of
+    a recto and of a verso), stamped on every numbered page of that recipient's copy: one run
+    for the folio, one per RECIPIENTS_PER_RUN recipients for the stamps."""
+    on_cover = [[stamp] if stamp is not None else [] for stamp in laid_out.stamps]
+    return [[*cover, *overlays] for cover, overlays in zip(
+        on_cover, _folios(shared, laid_out.covers, recipients, renderer, folio), strict=True)]
+
+
+def _folios(shared: SharedPack, covers: Sequence[Placed],
+            recipients: Sequence[Recipient | None],
+            renderer: Renderer, folio: Placed | None = None) -> list[list[Placed]]:
     pack = shared.pack
     sizes = [size for placed in shared.parts for size in placed.page_sizes]
     cover_pages = covers[0].page_count

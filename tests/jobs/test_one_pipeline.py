@@ -240,7 +240,7 @@ def test_each_file_is_parsed_once_and_the_planner_lays_nothing_out(
     assert result.ok, result.failures
     assert sorted(parsed) == ["content/alpha.yaml", "content/packs/pack.yaml",
                               "content/packs/people.yaml"]
-    assert rendered.count("item-1 body") == 1 and rendered.count("covers") == 1
+    assert rendered.count("item-1 body") == 1 and rendered.count("cover stamps") == 1
     assert len(list((project / "out" / "packs" / "pack").glob("*.pdf"))) == 3
     assert (project / "out" / "packs" / "pack" / "manifest.csv").read_text().count("\n") == 4
 

@@ -192,10 +192,13 @@ def test_valid_pdf(copy: Path) -> None:
 def test_overlays_are_forms_and_one_stamp_per_copy(copy: Path) -> None:
     """The running header and footer and the "Prepared for" stamp are form XObjects drawn
     from the page content (not merged into it): one folio form per numbered page, and one
-    stamp form that every numbered page of the copy draws; the cover carries neither."""
+    stamp form that every numbered page of the copy draws; the cover draws only its own
+    "Prepared for" line (a cover shared by every copy), none of the others."""
     reader = PdfReader(copy)
     cover, *numbered = reader.pages
-    assert b"BriefingOverlay" not in cover.get_contents().get_data()
+    on_cover = re.findall(rb"q (/BriefingOverlay\S+) Do Q", cover.get_contents().get_data())
+    assert len(on_cover) == 1
+    cover_stamp = cover["/Resources"]["/XObject"].raw_get(on_cover[0].decode())
     stamps, folios = set(), set()
     for page in numbered:
         forms = page["/Resources"]["/XObject"]
@@ -205,6 +208,7 @@ def test_overlays_are_forms_and_one_stamp_per_copy(copy: Path) -> None:
         folios.add(folio.idnum)
         stamps.add(stamp.idnum)
     assert len(folios) == len(numbered) and len(stamps) == 1
+    assert cover_stamp.idnum not in folios | stamps
 
 
 def test_shared_parts_rendered_and_parsed_once(tmp_path: Path,
@@ -235,7 +239,9 @@ def test_shared_parts_rendered_and_parsed_once(tmp_path: Path,
     project = make_pack(tmp_path / "one", "after-each", single.rsplit("\n", 1)[0] + "\n")
     assert briefing.build([project / "content/packs/test-pack.yaml"], project=project).ok
     assert len(with_three) == len(calls)
-    assert with_three.count("covers") == 1
+    # one cover for every copy, and one run of the copies' "Prepared for" lines
+    assert with_three.count("cover") == 1 and with_three.count("cover stamps") == 1
+    assert "covers" not in with_three
     assert len(parsed_with_three) == len(parses)
     assert len(parses) == len(set(parses))  # no part's bytes parsed twice
 
@@ -274,7 +280,7 @@ def test_covers_rendered_in_batches_each_copy_its_own(tmp_path: Path,
     project = make_pack(tmp_path, "after-each", RECIPIENTS)
     result = briefing.build([project / "content/packs/test-pack.yaml"], project=project)
     assert result.ok, result.failures
-    assert calls.count("covers") == 2
+    assert calls.count("cover") == 2 and calls.count("cover stamps") == 2
     expected = ["Alex Example, First Org", "Alex Example, Second Org", "Ada / ../Lovelace"]
     for output, name in zip(result.outputs, expected, strict=True):
         cover = " ".join(pdftotext(output.pdf, "-f", "1", "-l", "1").split())
@@ -298,3 +304,63 @@ def test_the_side_of_each_page_follows_the_print_blanks_or_the_booklet_order() -
     for paper in (replace(a4, duplex="print"), replace(a4, duplex="booklet")):
         whole = parts.page_sides(paper, 6, starts)
         assert [parts.side_at(paper, i, starts) for i in range(6)] == whole
+
+
+SHARED_RECIPIENTS = """\
+- name: Al
+- name: Bartholomew Alexander Featherstonehaugh-Montgomery
+  organisation: The International Organisation for Very Long Names and Their Holders
+- name: Chandra Recipient
+  organisation: Third Org
+"""
+
+
+def _cover_words(pdf: Path) -> list[tuple[str, float, float]]:
+    """The words of a copy's cover (`pdftotext -bbox`), with where each starts, in points."""
+    xml = pdftotext(pdf, "-f", "1", "-l", "1", "-bbox")
+    return [(text, round(float(x), 1), round(float(y), 1))
+            for x, y, text in re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)"[^>]*>([^<]*)<',
+                                         xml)]
+
+
+def test_one_cover_for_every_copy_with_each_line_where_its_own_cover_has_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The built-in cover is laid out once for every copy and each recipient's "Prepared for"
+    line is stamped into the room it keeps: every word of every copy's cover lands where a
+    cover laid out for that copy alone puts it (a project's own copy of the template, which
+    lays covers out per copy, is the yardstick), a two-line name included."""
+    from briefing.render.theme import builtin_theme
+
+    calls: list[str] = []
+    real = parts.render_pdf
+
+    def counting(html: str, **kwargs: object) -> object:
+        calls.append(str(kwargs["name"]))
+        return real(html, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(parts, "render_pdf", counting)
+    shared = make_pack(tmp_path / "shared", "after-each", SHARED_RECIPIENTS)
+    result = briefing.build([shared / "content/packs/test-pack.yaml"], project=shared)
+    assert result.ok, result.failures
+    shared_copies = [o.pdf for o in result.outputs]
+    assert calls.count("cover") == 1 and calls.count("cover stamps") == 1
+    assert "covers" not in calls
+    calls.clear()
+    own = make_pack(tmp_path / "own", "after-each", SHARED_RECIPIENTS)
+    template = builtin_theme() / "templates" / "pack_cover.html.j2"
+    (own / "templates").mkdir()
+    (own / "templates" / "pack_cover.html.j2").write_text(template.read_text("utf-8"), "utf-8")
+    result = briefing.build([own / "content/packs/test-pack.yaml"], project=own)
+    assert result.ok, result.failures
+    assert calls.count("covers") == 1 and "cover stamps" not in calls
+    lines = []
+    for stamped, laid_out in zip(shared_copies, [o.pdf for o in result.outputs], strict=True):
+        words = _cover_words(stamped)
+        assert words and sorted(words) == sorted(_cover_words(laid_out))
+        lines.append(" ".join(t for t, _, y in words if y == next(
+            y for t, _, y in words if t == "Prepared")))
+    assert lines[0] == "Prepared for Al"
+    assert lines[1].startswith("Prepared for Bartholomew")  # its first line of two
+    assert lines[2] == "Prepared for Chandra Recipient, Third Org"
+    cover = " ".join(pdftotext(shared_copies[1], "-f", "1", "-l", "1").split())
+    assert "Very Long Names and Their Holders" in cover and "Prepared for Al " not in cover
