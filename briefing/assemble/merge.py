@@ -70,7 +70,8 @@ class Placed:
 ReaderCache = dict[bytes, PdfReader]
 
 
-def _reader(part: RenderedPart, cache: ReaderCache | None) -> PdfReader:
+def cached_reader(part: RenderedPart, cache: ReaderCache | None) -> PdfReader:
+    """The part parsed, once per `cache`."""
     if cache is None:
         return open_pdf(part.pdf)
     found = cache.get(part.pdf)  # bytes cache their hash: a lookup costs one comparison
@@ -131,7 +132,7 @@ def assemble(
     for placed in parts:
         start = len(writer.pages)
         starts.append(start)
-        reader = _reader(placed.part, cache)
+        reader = cached_reader(placed.part, cache)
         merged_index = {}
         for offset, index in enumerate(placed.page_indexes):
             writer.add_page(reader.pages[index])
@@ -154,7 +155,7 @@ def assemble(
             _rewrite_links(writer, index, placed.namespace, destination)
 
     numbers = page_numbers(parts)
-    readers = [_reader(placed.part, cache) for placed in parts]
+    readers = [cached_reader(placed.part, cache) for placed in parts]
     tagged = any(is_tagged(reader) for reader in readers)
     if tagged:  # --pdf-ua: one tree for the merged file
         titles = {anchors[(e.namespace, e.anchor)][0]: e.title for e in reversed(outline)
@@ -170,7 +171,7 @@ def assemble(
     # a tagged file's running header is a pagination artifact, from its page's point of view
     marked = b"/Artifact <</Type /Pagination>> BDC" if tagged else b""
     for number, overlay in enumerate(overlays):
-        overlay_reader = _reader(overlay.part, cache)
+        overlay_reader = cached_reader(overlay.part, cache)
         # an overlay with a label goes on the pages with that label (a copy's line on its
         # cover), one without on the numbered pages
         targets = (numbered if overlay.label is None

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from briefing.assemble.pdfio import page_count
+from briefing.errors import BriefingError
 from briefing.finish.profiles import ProfileOptions, apply_profile
 from briefing.options import BuildOptions
 
@@ -42,3 +43,13 @@ def finish(pdf: bytes, options: BuildOptions, shown: str, starts: Sequence[int],
         if options.profile == "email":
             over_budget(out, options.email_budget, shown)
     return out, pages if out is pdf and pages is not None else page_count(out)
+
+
+def check_budget(pdf: bytes, options: BuildOptions, shown: str) -> None:
+    """The e-mail profile's size budget on a file made without `finish` (a pack's copy
+    written as an update of its finished template)."""
+    if options.profile == "email" and len(pdf) > options.email_budget:
+        from briefing.finish.optimise import budget_message, size_report
+
+        raise BriefingError.at(shown, None, budget_message(None, len(pdf), options.email_budget,
+                                                           size_report(pdf)))

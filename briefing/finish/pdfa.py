@@ -423,6 +423,12 @@ def parse_xmp_date(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+def info_xmp(info: dict[str, str], identifier: bytes, *, lang: str | None) -> bytes:
+    """The XMP packet of an archival file with this information dictionary and /ID (a pack's
+    copy written as an update of its template, which is never tagged)."""
+    return _xmp(info, identifier, lang=lang, ua_part=None)
+
+
 def _xmp(info: dict[str, str], identifier: bytes, *, lang: str | None,
          ua_part: str | None) -> bytes:
     """The XMP packet, from the information dictionary's own values."""

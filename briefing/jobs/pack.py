@@ -18,23 +18,34 @@ import csv
 import hashlib
 import io
 import logging
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 from markupsafe import Markup
 
+from briefing.assemble.increment import (
+    NotATemplate,
+    Template,
+    placeholder_part,
+    stamped_copy,
+    template_info,
+    template_of,
+)
 from briefing.assemble.merge import (
     Metadata,
     OutlineEntry,
     Placed,
     ReaderCache,
     assemble,
+    cached_reader,
     page_numbers,
 )
 from briefing.assemble.supplied import supplied_pdf
 from briefing.errors import BriefingError, Problem, shown_path
-from briefing.finish import finish, optimise_parts
+from briefing.finish import check_budget, finish, optimise_parts
 from briefing.jobs.parts import (
     BACK_COVER_LABEL,
     Renderer,
@@ -65,6 +76,9 @@ from briefing.render.theme import Theme, builtin_theme
 from briefing.source.khmer import missing_codepoints
 from briefing.source.markdown import XREF_SCHEME, Composed
 from briefing.source.pack import Pack, Recipient, notes_on_page
+
+if TYPE_CHECKING:
+    from briefing.finish.pdfa import Source
 
 
 @dataclass(frozen=True)
@@ -547,6 +561,9 @@ def write_copies(shared: SharedPack, *, project: Path, out_dir: Path, options: B
     refused: list[Problem] = []
     renderer: Renderer | None = None
     batch, covers, overlays = -1, list(shared.covers), [list(o) for o in shared.overlays]
+    #: copies of a shared cover: the file finished once, each copy an update of it (False:
+    #: its profile's file cannot carry updates, so copies are merged one by one)
+    template: Template | Literal[False] | None = None
     reported: set[Problem] = set(shared.warnings)
     found: tuple[Problem, ...] = ()  # the current batch's warnings, not yet reported
     for index in chosen:
@@ -573,13 +590,22 @@ def write_copies(shared: SharedPack, *, project: Path, out_dir: Path, options: B
         if options.strict and found:
             continue
         recipient, cover = everyone[index], covers[index % COVERS_PER_RUN]
-        pdf = assemble([cover, *shared.parts], outline, copy_metadata(pack, recipient),
-                       overlays[index % COVERS_PER_RUN], cache)
+        own = overlays[index % COVERS_PER_RUN]
+        shown = shown_path(targets[index])
         try:
-            pdf, pages = finish(pdf, options, shown_path(targets[index]),
-                                starts=item_starts(cover, shared), sources=sources,
-                                optimised=bool(optimised),
-                                pages=cover.page_count + shared_pages)
+            if template is None and _stamped(own):  # a shared cover: finished once
+                template = stamped_template(shared, cover, own, outline, options, cache,
+                                            sources, optimised=bool(optimised))
+            if template:
+                pdf = stamped(template, own, cache, copy_metadata(pack, recipient), options)
+                pages = template.pages
+                check_budget(pdf, options, shown)
+            else:
+                pdf = assemble([cover, *shared.parts], outline, copy_metadata(pack, recipient),
+                               own, cache)
+                pdf, pages = finish(pdf, options, shown, starts=item_starts(cover, shared),
+                                    sources=sources, optimised=bool(optimised),
+                                    pages=cover.page_count + shared_pages)
         except BriefingError as error:  # over the e-mail budget: every such copy is named
             refused.extend(error.problems)
             continue
@@ -591,6 +617,64 @@ def write_copies(shared: SharedPack, *, project: Path, out_dir: Path, options: B
     if pack.recipients and indexes is None:
         write_manifest(manifest_file(pack, out_dir), copies)
     return copies
+
+
+def _stamped(overlays: Sequence[Placed]) -> bool:
+    """A copy whose cover is shared: its own cover line is one of its stamps."""
+    return any(o.namespace == "stamp" and o.label == "Cover" for o in overlays)
+
+
+def _own_pages(overlays: Sequence[Placed]) -> list[tuple[int, int]]:
+    """The copy's own stamp pages, (overlay, page of its part), in the order of the
+    template's slots: per stamp overlay, each page it uses, first use first."""
+    return [(position, page) for position, overlay in enumerate(overlays)
+            if overlay.namespace == "stamp" for page in dict.fromkeys(overlay.page_indexes)]
+
+
+def stamped_template(shared: SharedPack, cover: Placed, overlays: Sequence[Placed],
+                     outline: Sequence[OutlineEntry], options: BuildOptions,
+                     cache: ReaderCache, sources: Sequence[Source], optimised: bool
+                     ) -> Template | Literal[False]:
+    """The copies' shared file, merged and finished once with placeholders where each copy's
+    own stamps go (assemble/increment.py); False when the finished file cannot carry them.
+    The e-mail budget is checked per copy (check_budget), not on the template."""
+    own = _own_pages(overlays)
+    slots = placeholder_part([overlays[o].part.page_sizes[p] for o, p in own])
+    placed, first = [], 0
+    for overlay in overlays:
+        if overlay.namespace != "stamp":
+            placed.append(overlay)
+            continue
+        pages = list(dict.fromkeys(overlay.page_indexes))
+        placed.append(replace(overlay, part=slots, pages=tuple(
+            first + pages.index(p) for p in overlay.page_indexes)))
+        first += len(pages)
+    pdf = assemble([cover, *shared.parts], outline, copy_metadata(shared.pack, None), placed,
+                   cache)
+    unbounded = replace(options, email_budget=sys.maxsize)
+    finished, _ = finish(pdf, unbounded, shared.pack.shown, starts=item_starts(cover, shared),
+                         sources=sources, optimised=optimised)
+    try:
+        return template_of(finished, len(own))
+    except NotATemplate as reason:
+        LOG.info("%s: copies merged one by one (%s)", shared.pack.shown, reason)
+        return False
+
+
+def stamped(template: Template, overlays: Sequence[Placed], cache: ReaderCache,
+            info: Metadata, options: BuildOptions) -> bytes:
+    """One copy: the template and an update with its own stamps, keywords and identifier."""
+    pages = [cached_reader(overlays[o].part, cache).pages[p] for o, p in _own_pages(overlays)]
+    values = {**template_info(template)}
+    values.pop("/Keywords", None)
+    if info.keywords:
+        values["/Keywords"] = info.keywords
+    xmp = None
+    if options.pdf_a:
+        from briefing.finish.pdfa import info_xmp
+
+        xmp = info_xmp(values, info.identifier[:16], lang=info.lang)
+    return stamped_copy(template, pages, values, info.identifier[:16], xmp)
 
 
 def remove_stale_copies(pack: Pack, out_dir: Path) -> tuple[Path, ...]:

@@ -156,19 +156,27 @@ def test_a_batch_of_covers_is_let_go_when_the_next_is_laid_out(
 
     monkeypatch.setattr(jobs_pack, "COVERS_PER_RUN", 2)
     held: list[int] = []
-    real = jobs_pack.assemble
+    merged: list[int] = []
+    real, real_assemble = jobs_pack.stamped, jobs_pack.assemble
 
     def spy(*args: object, **kwargs: object) -> bytes:
-        cache = args[4] if len(args) > 4 else kwargs.get("cache")
+        cache = args[2]
         assert isinstance(cache, dict)
         pdf = real(*args, **kwargs)  # type: ignore[arg-type]
-        held.append(len(cache))  # parsed files in hand once this copy is assembled
+        held.append(len(cache))  # parsed files in hand once this copy is written
         return pdf
 
-    monkeypatch.setattr(jobs_pack, "assemble", spy)
+    def assembling(*args: object, **kwargs: object) -> bytes:
+        merged.append(1)
+        return real_assemble(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jobs_pack, "stamped", spy)
+    monkeypatch.setattr(jobs_pack, "assemble", assembling)
     project = write_project(tmp_path, project_files())
     result = briefing.build([project / "content/packs/batch.yaml"], project=project, jobs=1)
     assert result.ok, result.failures
     assert len(held) == 5  # five copies, in batches of two: 2, 2, 1
-    # the shared parts, and the covers and stamps of the batch being written, no more
-    assert held[1] == held[3] and held[4] <= held[3], held
+    assert len(merged) == 1  # the copies' shared file, merged once; each copy is an update
+    # the shared parts (while the first batch builds the copies' shared file from them), and
+    # the stamps of the batch being written, no more: never more in a later batch
+    assert held[0] == held[1] and held[2] == held[3] and held[4] <= held[3] <= held[1], held
