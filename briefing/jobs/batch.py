@@ -16,8 +16,7 @@ import signal
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -175,6 +174,8 @@ def _run(jobs: Sequence[Job], executor: Executor | None,
             key, job = queue.pop(0)
             queue[:0] = finished(key, run_job(job))
     else:
+        from concurrent.futures.process import BrokenProcessPool
+
         pool: Executor = executor
         submitted.update({(index, 0): job for index, job in enumerate(jobs)})
         futures: dict[Future[JobResult], tuple[int, int]] = {}
@@ -360,24 +361,9 @@ TASKS_PER_WORKER = 10
 
 def local_executor(workers: int) -> Executor:
     """Worker processes started fresh (spawn), so no thread or lock state is inherited."""
-    return _LocalPool(workers)
+    from briefing.jobs.pool import LocalPool
 
-
-class _LocalPool(ProcessPoolExecutor):
-    """A ProcessPoolExecutor whose workers say which job they start (`started`), and whose
-    processes can be listed (`processes`), so a dead worker's job can be named."""
-
-    def __init__(self, workers: int):
-        import multiprocessing
-
-        context = multiprocessing.get_context("spawn")
-        self.started = context.SimpleQueue()
-        super().__init__(max_workers=workers, mp_context=context, initializer=_worker_init,
-                         initargs=(self.started,))
-
-    @property
-    def processes(self) -> dict[int, Any]:
-        return dict(getattr(self, "_processes", None) or {})
+    return LocalPool(workers, _worker_init)
 
 
 def dask_executor(scheduler: str) -> Executor:

@@ -20,8 +20,6 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from confusable_homoglyphs import categories, confusables
-
 from briefing.errors import Problem
 
 #: Characters that print as nothing but are not spaces: every format character (Cf: zero-width
@@ -124,7 +122,11 @@ def _problems_in(text: str) -> Iterator[tuple[int, str]]:
 
 def _look_alikes(word: str, offset: int, what: str) -> Iterator[tuple[int, str]]:
     """Letters of another script inside a word of one script (`jоhn` with a Cyrillic `о`);
-    a word all in one script (an internationalised domain name) is fine."""
+    a word all in one script (an internationalised domain name) is fine. (The script data
+    is imported here, on the first word that is not ASCII: loading it costs 60 ms, which
+    most builds never need.)"""
+    from confusable_homoglyphs import categories, confusables
+
     if not confusables.is_mixed_script(word):
         return
     scripts = [categories.alias(c) for c in word]
