@@ -8,22 +8,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from briefing.assemble.merge import OutlineEntry, Placed, assemble, page_numbers
+from briefing.assemble.merge import OutlineEntry, Placed, assemble
 from briefing.errors import Problem
 from briefing.jobs.parts import (
     BACK_COVER_LABEL,
     Renderer,
     check_outline_anchors,
-    contents_continued,
-    folio_pages,
     metadata,
-    page_sides,
     question_outline,
     side_at,
     supplied_cover,
 )
 from briefing.jobs.warm import placed_ingredients, remembered
-from briefing.render.html import Paper, back_cover_html, body_html, cover_html
+from briefing.render.html import (
+    FolioWords,
+    Paper,
+    back_cover_html,
+    body_html,
+    cover_html,
+    header_share,
+    running_head,
+)
 from briefing.render.strings import project_strings
 from briefing.source.markdown import Composed
 
@@ -60,31 +65,31 @@ def lay_out_document(composed: Composed, renderer: Renderer, sheet: Paper,
     # the notes follow the body in its own layout: they share its last page when they fit
     follow = bool(composed.notes) and not document.notes_on_page
     starts = (0, cover.page_count)  # the cover and the body start a right-hand page in print
+    chrome = project_strings(document.lang, theme.strings)
+    # the running header and "Page X of Y": the body's own margin boxes, in its layout
+    share = header_share(document.classification, *sheet.size_pt)
+    head = running_head(document.title, *sheet.size_pt, share=share) if share else ""
+    folio = FolioWords(head,
+                       chrome.text("contents") + " " + chrome.text("continued"),
+                       document.classification, chrome, duplex=sheet.duplex is not None,
+                       share=share)
     body = renderer.of_document(body_html(
         composed, theme, sheet, first_page=1, page_notes=document.notes_on_page,
-        notes_follow=follow, first_side=side_at(sheet, cover.page_count, starts)),
-        "body", document)
+        notes_follow=follow, first_side=side_at(sheet, cover.page_count, starts),
+        folio=folio), "body", document)
     parts = [Placed(cover, "doc", label="Cover"), Placed(body, "doc")]
     if back_cover:  # a booklet's: finish/impose.py puts it on the booklet's last page
         parts.append(Placed(renderer.of_document(back_cover_html(document, theme, sheet),
                                                  "back cover", document),
                             "doc", label=BACK_COVER_LABEL))
 
-    numbers = page_numbers(parts)
-    sizes = [size for placed in parts for size in placed.part.page_sizes]
-    chrome = project_strings(document.lang, theme.strings)
-    headers = contents_continued([document.title] * len(numbers), body, cover.page_count,
-                                 chrome.text("contents") + " " + chrome.text("continued"))
-    pages = folio_pages(sizes, numbers, headers,
-                        document.classification, chrome, page_sides(sheet, len(sizes), starts))
-    folio = renderer.folio(pages, document.lang, base=document.path.parent,
-                           shown=document.shown)
     entries = outline(composed, chrome.text("notes"))
     check_outline_anchors(parts, entries, DOCUMENT_TEMPLATES, theme)
-    info, overlays = metadata(document, document.source, "document"), [Placed(folio, "folio")]
-    pdf = remembered(renderer.reuse, [*placed_ingredients([*parts, *overlays]), entries, info],
-                     lambda: assemble(parts, entries, info, overlays))
-    return Merged(pdf, len(numbers), starts, renderer.warnings())
+    info = metadata(document, document.source, "document")
+    pdf = remembered(renderer.reuse, [*placed_ingredients(parts), entries, info],
+                     lambda: assemble(parts, entries, info))
+    return Merged(pdf, sum(placed.page_count for placed in parts), starts,
+                  renderer.warnings())
 
 
 def outline(composed: Composed, notes_title: str = "Notes") -> list[OutlineEntry]:

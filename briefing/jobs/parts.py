@@ -123,18 +123,6 @@ def folio_pages(sizes: Sequence[tuple[float, float]], numbers: Sequence[int | No
             if number is not None]
 
 
-def contents_continued(headers: list[str], part: RenderedPart, offset: int,
-                       continued: str) -> list[str]:
-    """The running headers with "Contents (continued)" on every page after the first that
-    the contents of `part` (from `id="contents"` to `id="contents-end"`) runs over; `offset`:
-    the pages before the part."""
-    start, end = part.anchors.get("contents"), part.anchors.get("contents-end")
-    if start is None or end is None:
-        return headers
-    return [continued if start.page < index - offset <= end.page else header
-            for index, header in enumerate(headers)]
-
-
 #: rendered parts by a digest of what they were rendered from (see Renderer.part)
 PartCache = MutableMapping[str, RenderedPart]
 

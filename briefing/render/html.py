@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import re
+import string
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -57,6 +58,10 @@ class Paper:
     @property
     def css_size(self) -> str:
         return f"{self.width_mm}mm {self.height_mm}mm"
+
+    @property
+    def size_pt(self) -> tuple[float, float]:
+        return self.width_mm * PT_PER_MM, self.height_mm * PT_PER_MM
 
 
 PAPERS = {
@@ -246,18 +251,28 @@ def back_cover_html(front: FrontMatter, theme: Theme, paper: Paper) -> str:
 
 def body_html(composed: Composed, theme: Theme, paper: Paper, first_page: int,
               page_notes: bool = False, notes_follow: bool = False,
-              first_side: Side | None = None) -> str:
+              first_side: Side | None = None, folio: FolioWords | None = None) -> str:
     """The body; `first_page` is its first printed page number, for the contents list and
     the notes' back-links; `page_notes`: the notes at the foot of the pages; `notes_follow`:
     the notes list after the body, in the same layout, so it shares the body's last page
     when there is room (a notes part always opened a page: a whole page for one line);
-    `first_side`: the side of the sheet its first page is printed on (page_css)."""
+    `first_side`: the side of the sheet its first page is printed on (page_css); `folio`:
+    the words of its running header and footer (folio_margins), laid out with its pages."""
     linker = part_linker("body", "notes") if notes_follow else part_linker("body")
-    sheets = ("notes.css",) if notes_follow else ()
-    css = stylesheets(theme, "body", page_css(paper, first_page, first_side), paper,
-                      also=sheets)
-    return render_template(theme, "body.html.j2", composed, linker,
-                           page_notes=page_notes, notes_follow=notes_follow, css=css)
+    sheets = (*(("notes.css",) if notes_follow else ()), *(("folio.css",) if folio else ()))
+
+    def page(fixed: bool) -> str:
+        return page_css(paper, first_page, first_side) + (
+            folio_margins(folio, fixed) if folio else "")
+
+    html = render_template(theme, "body.html.j2", composed, linker, page_notes=page_notes,
+                           notes_follow=notes_follow,
+                           css=stylesheets(theme, "body", page(False), paper, also=sheets))
+    if folio and "<main" not in html:  # a project's own template: the title on every page
+        html = render_template(theme, "body.html.j2", composed, linker, page_notes=page_notes,
+                               notes_follow=notes_follow,
+                               css=stylesheets(theme, "body", page(True), paper, also=sheets))
+    return html
 
 
 def page_html(composed: Composed, theme: Theme) -> str:
@@ -308,18 +323,114 @@ def paper_of(page: FolioPage) -> str:
 TEXT_BLOCK_MM = {"a4": 128.0, "letter": 127.9, "a5": 106.0}
 
 
-def running_head(title: str, width_pt: float, height_pt: float) -> str:
-    """The title as a running head: whole when it fits the 70 % of the text block the header
-    gives it (folio.css), else shortened at a word boundary with an ellipsis, never cut
-    inside a word. About 1.4 mm a character at the header's 8 pt."""
-    paper = paper_of(FolioPage(width_pt, height_pt, "", ""))
-    block_mm = TEXT_BLOCK_MM.get(paper, width_pt / PT_PER_MM - 44)
-    limit = max(12, round(block_mm * 0.7 / 1.4))
+def running_head(title: str, width_pt: float, height_pt: float, share: float = 0.7) -> str:
+    """The title as a running head: whole when it fits the `share` of the text block the
+    header gives it (70 % in folio.css; header_share), else shortened at a word boundary with
+    an ellipsis, never cut inside a word. About 1.4 mm a character at the header's 8 pt."""
+    block_mm = text_block_mm(width_pt, height_pt)
+    limit = max(12 if share >= 0.7 else 8, round(block_mm * share / 1.4))
     if len(title) <= limit:
         return title
     words = title[:limit] if title[limit] == " " else title[:limit].rsplit(" ", 1)[0]
     words = words.rstrip(" ,;:–—-")
     return f"{words}\u2026"
+
+
+def text_block_mm(width_pt: float, height_pt: float) -> float:
+    """The width of the text block of the paper a page was laid out on (paper-*.css)."""
+    paper = paper_of(FolioPage(width_pt, height_pt, "", ""))
+    return TEXT_BLOCK_MM.get(paper, width_pt / PT_PER_MM - 44)
+
+
+#: what a character of a marking takes in the header, at most on average (8 pt bold capitals,
+#: tracked: "DEMONSTRATION TEXT: NOT AN APPROVED TRANSLATION" measures 1.9 mm a character)
+MARKING_MM_PER_CHARACTER = 2.0
+
+
+#: the least room a running head is shown in beside a marking (else only the marking is)
+MIN_HEAD_MM = 20.0
+
+
+def header_share(classification: str | None, width_pt: float, height_pt: float) -> float:
+    """The share of the text block a document's running head takes: 70 %, or less beside a
+    long marking, which keeps room for its whole length (folio_margins gives the two margin
+    boxes these widths; neither wraps, and the head is shortened to its share); none when
+    that leaves less than MIN_HEAD_MM: the marking is what must be read."""
+    if not classification:
+        return 0.7
+    block = text_block_mm(width_pt, height_pt)
+    room = block - len(classification) * MARKING_MM_PER_CHARACTER - 2
+    return min(0.7, room / block) if room >= MIN_HEAD_MM else 0.0
+
+
+#: the counter style of the running footer's page numbers, by language (strings.py's digits)
+_PAGE_DIGITS = {"km": "khmer"}
+
+
+def css_string(text: str) -> str:
+    """`text` as a CSS string: every character but a letter, a digit or a space escaped, so
+    content (a title, a marking) can never end the string or the rule it is in. (Each escape
+    ends with a space, which CSS takes as part of it: a space after it stays a space.)"""
+    return '"' + "".join(c if c.isalnum() or c == " " else f"\\{ord(c):06x} " for c in text) + '"'
+
+
+@dataclass(frozen=True)
+class FolioWords:
+    """What a document's running header and footer say: `head` at the top, `continued`
+    instead on the pages after the first that its contents runs over, the marking, and
+    "Page X of Y" in `chrome`'s wording and digits; `duplex`: printed double-sided."""
+
+    head: str
+    continued: str
+    classification: str | None
+    chrome: Strings
+    duplex: bool = False
+    #: the share of the text block the head takes (header_share); the marking has the rest
+    share: float = 0.7
+
+
+
+def folio_margins(words: FolioWords, fixed: bool = False) -> str:
+    """The words of a document's running header and footer as the body's own `@page` margin
+    boxes (folio.css places and styles them). "Page X of Y" counts the body's own pages (the
+    cover and a back cover are laid out apart, unnumbered). Double-sided, the title and the
+    number go to the outer edge: on a recto the marking and the title change places.
+
+    The header is a string set by the contents' title and the main text, and by each entry
+    of the contents (`continued`): the first set on a page is its header. (WeasyPrint counts
+    a string as set on every page a piece of its box is on, so the boxes that set it either
+    end on their page or should repeat.) `fixed`: `head` on every page, for a project's own
+    body template without those boxes."""
+    chrome = words.chrome
+    digits = _PAGE_DIGITS.get(chrome.lang.split("-", 1)[0].lower(), "decimal")
+    number = " ".join(
+        part for literal, field, _, _ in string.Formatter().parse(chrome.table["page_of"])
+        for part in ((css_string(literal) if literal else ""),
+                     (f"counter({field}, {digits})" if field in ("page", "pages") else ""))
+        if part)
+    marking = css_string(words.classification) if words.classification else '""'
+    head = css_string(words.head) if fixed else "string(folio-head, first)"
+    title = f"width: {words.share * 100:.2f}%"
+    rest = f"width: {100 - words.share * 100:.2f}%"
+    if not words.head:  # beside a long marking: the marking alone, on the title's edge
+        head, title = "none", "width: 0"
+        rest += "; text-align: {edge}"
+    rules = [
+        f".toc-title, main {{ string-set: folio-head {css_string(words.head)}; }}",
+        f".toc li {{ string-set: folio-head {css_string(words.continued)}; }}",
+        f"@page {{ @top-left {{ content: {head}; {title}; }} @top-right {{ content: "
+        f"{marking}; {rest.format(edge='left' if words.duplex else 'right')}; }}"
+        f" @bottom-right {{ content: {number}; }} }}",
+    ]
+    if words.duplex:
+        rules += [
+            "@page recto-first:right, verso-first:left { @top-left { content: "
+            f"{marking}; {rest.format(edge='right')}; }} @top-right {{ content: {head}; "
+            f"{title}; }} }}",
+            "@page recto-first:left, verso-first:right { @bottom-right { content: none; }"
+            f" @bottom-left {{ content: {number}; }} }}",
+        ]
+    return "\n" + "\n".join(rules)
 
 
 def folio_html(pages: Sequence[FolioPage], theme: Theme, lang: str) -> str:

@@ -326,9 +326,12 @@ def test_running_headers_and_footers_are_artifacts(document: Path) -> None:
     assert "Page 1 of" not in text
     assert text.count("INTERNAL: FOR STAFF USE") == 1  # on the cover, not the folios
     assert pages.count("INTERNAL: FOR STAFF USE") == 2  # the cover and the body's folio
+    # a document's are its body's own margin boxes: marked by WeasyPrint, claimed by no
+    # element, artifacts after the merge (a pack's are stamped as /Pagination artifacts)
     reader = PdfReader(document)
     body = reader.pages[1].get_contents().get_data()
-    assert re.search(rb"/Artifact\s*<<\s*/Type\s*/Pagination\s*>>\s*BDC", body)
+    assert re.search(rb"/Artifact\s*BMC", body)
+    assert b"BriefingOverlay" not in body
 
 
 def test_margin_box_text_becomes_an_artifact(document: Path) -> None:
@@ -509,3 +512,13 @@ def test_each_document_keeps_its_language(pack: list[Path]) -> None:
     assert french and all("/Lang" not in e or e["/Lang"] == "fr" for e in french)
     beta = struct_text(pack[0])
     assert "Questions of Beta" in beta
+
+
+def test_a_packs_stamped_folio_is_a_pagination_artifact(pack: list[Path]) -> None:
+    """A pack's running header and footer are stamped onto its merged pages (not margin
+    boxes of one layout): each is drawn inside a /Pagination artifact."""
+    reader = PdfReader(pack[0])
+    page = reader.pages[2].get_contents().get_data()
+    assert re.search(rb"/Artifact\s*<<\s*/Type\s*/Pagination\s*>>\s*BDC\s*q /BriefingOverlay", page)
+    assert "Page 2 of" in pdftotext(pack[0], "-f", "3", "-l", "3")
+    assert "Page 2 of" not in struct_text(pack[0])

@@ -1,7 +1,7 @@
 """The contents on paper: a leader never stands alone on a line, in entries of one to seven
 lines at every paper size; and a contents list that runs over a page says so: every page
 after its first is headed "In this briefing (continued)" (a pack's: "Contents (continued)"),
-up to the page the contents ends on (`id="contents-end"`, jobs/parts.py contents_continued);
+up to the page the contents ends on (`id="contents-end"`, render/html.py folio_margins);
 the body's pages keep the document's title."""
 
 from __future__ import annotations
