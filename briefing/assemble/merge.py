@@ -13,6 +13,7 @@ import datetime as dt
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from pypdf import PdfReader, PdfWriter
 from pypdf.constants import PageLabelStyle
@@ -20,12 +21,14 @@ from pypdf.generic import (
     ArrayObject,
     BooleanObject,
     ByteStringObject,
+    Destination,
     DictionaryObject,
     Fit,
     FloatObject,
     IndirectObject,
     NameObject,
     NullObject,
+    RectangleObject,
     TextStringObject,
 )
 
@@ -150,9 +153,12 @@ def assemble(
         return ArrayObject([page_ref, NameObject("/XYZ"), FloatObject(round(anchor.x, 3)),
                             FloatObject(round(anchor.y, 3)), NullObject()])
 
+    named: dict[str, int] = {}  # each internal link's target, by name: the first one's page
     for placed, start in zip(parts, starts, strict=True):
         for index in range(start, start + placed.page_count):
-            _rewrite_links(writer, index, placed.namespace, destination)
+            for name in _rewrite_links(writer, index, placed.namespace, destination):
+                named.setdefault(name, anchors[(placed.namespace, name)][0])
+    _named_destinations(writer, named)
 
     numbers = page_numbers(parts)
     readers = [cached_reader(placed.part, cache) for placed in parts]
@@ -199,11 +205,35 @@ def assemble(
     return buffer.getvalue()
 
 
-def _rewrite_links(writer: PdfWriter, index: int, namespace: str, destination: object) -> None:
+def _named_destinations(writer: PdfWriter, named: dict[str, int]) -> None:
+    """Named destinations for the targets of a part's own links (`file.pdf#q-…` opens at a
+    question), as pypdf would add them when writing, but in one sorted name tree: pypdf's
+    own (`_resolve_links`) finds each page by a search through the pages and inserts each
+    name into a sorted array, which grew with the square of the questions."""
+    getattr(writer, "_unresolved_links", []).clear()  # every link now has its destination
+    if not named:
+        return
+    tree = writer.get_named_dest_root()
+    for name in sorted(named):
+        page = writer.pages[named[name]]
+        top = RectangleObject(page.mediabox).top
+        action = DictionaryObject({
+            NameObject("/D"): Destination(name, cast(IndirectObject, page.indirect_reference),
+                                          Fit.fit_horizontally(top=top)).dest_array,
+            NameObject("/S"): NameObject("/GoTo"),
+        })
+        tree.extend([TextStringObject(name), writer._add_object(action)])
+
+
+def _rewrite_links(writer: PdfWriter, index: int, namespace: str,
+                   destination: object) -> list[str]:
+    """Each link of the page to an anchor becomes an explicit destination; returns the names
+    of the page's links to anchors of its own part, in order."""
     page = writer.pages[index]
     annots = page.get("/Annots")
+    own: list[str] = []
     if annots is None:
-        return
+        return own
     for ref in annots.get_object():
         annot = ref.get_object()
         if annot.get("/Subtype") != "/Link":
@@ -216,6 +246,7 @@ def _rewrite_links(writer: PdfWriter, index: int, namespace: str, destination: o
         kind, value = found
         if kind == "dest" and isinstance(value, (str, bytes)):
             target = value.decode() if isinstance(value, bytes) else str(value)
+            own.append(target)
         elif kind == "uri" and str(value).startswith(f"{XREF_SCHEME}:"):
             target = str(value)[len(XREF_SCHEME) + 1:]
             if "/" in target:  # `x-briefing:namespace/anchor`: another document of a pack
@@ -225,6 +256,7 @@ def _rewrite_links(writer: PdfWriter, index: int, namespace: str, destination: o
         annot[NameObject("/Dest")] = destination(target_namespace, target)  # type: ignore[operator]
         if "/A" in annot:
             del annot["/A"]
+    return own
 
 
 def _page_labels(

@@ -48,6 +48,10 @@ def test_every_id_is_an_anchor_of_the_pdf(built: tuple[Path, str]) -> None:
     pdf = project / "out" / "stats.pdf"
     reader = PdfReader(pdf)
     assert {f"q-{qid}" for qid in IDS} <= set(reader.named_destinations)
+    # (written by the merge in one sorted name tree: each on its question's page, the body's)
+    named = reader.named_destinations
+    assert list(named) == sorted(named)
+    assert {reader.get_destination_page_number(named[f"q-{qid}"]) for qid in IDS} == {1}
     body = reader.pages[1]
     links = [annot.get_object() for annot in body.get("/Annots") or []]
     landed = list(dict.fromkeys(float(link["/Dest"][3]) for link in links if "/Dest" in link))
