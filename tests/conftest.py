@@ -41,6 +41,23 @@ def write_project(root: Path, files: dict[str, str | bytes]) -> Path:
 
 
 @pytest.fixture
+def rendered_parts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The name of every part WeasyPrint is asked to lay out from now on in this test
+    (`jobs/parts.render_pdf`), in order: what a build lays out, counted on the real thing."""
+    from briefing.jobs import parts
+
+    names: list[str] = []
+    real = parts.render_pdf
+
+    def counting(html: str, **kwargs: object) -> object:
+        names.append(str(kwargs["name"]))
+        return real(html, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(parts, "render_pdf", counting)
+    return names
+
+
+@pytest.fixture
 def make_project(tmp_path: Path) -> Callable[[dict[str, str | bytes]], Path]:
     def make(files: dict[str, str | bytes]) -> Path:
         return write_project(tmp_path / "project", files)

@@ -211,24 +211,18 @@ def test_overlays_are_forms_and_one_stamp_per_copy(copy: Path) -> None:
     assert cover_stamp.idnum not in folios | stamps
 
 
-def test_shared_parts_rendered_and_parsed_once(tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_shared_parts_rendered_and_parsed_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rendered_parts: list[str]) -> None:
     """Three recipients cost the same WeasyPrint runs as one (covers and folios are batched),
     and the same PDF parses: each part is read once, whichever copies use it."""
-    calls: list[str] = []
-    real = parts.render_pdf
+    calls = rendered_parts
     parses: list[bytes] = []
     real_open = merge.open_pdf
-
-    def counting(html: str, **kwargs: object) -> object:
-        calls.append(str(kwargs["name"]))
-        return real(html, **kwargs)  # type: ignore[arg-type]
 
     def reading(pdf: bytes, **kwargs: bool) -> PdfReader:
         parses.append(pdf)
         return real_open(pdf, **kwargs)
 
-    monkeypatch.setattr(parts, "render_pdf", counting)
     monkeypatch.setattr(merge, "open_pdf", reading)
     project = make_pack(tmp_path / "three", "after-each", RECIPIENTS)
     assert briefing.build([project / "content/packs/test-pack.yaml"], project=project).ok
@@ -262,20 +256,13 @@ def test_pack_without_recipients(tmp_path: Path) -> None:
     assert "More of Alpha." in holding and "Notes: Alpha" in holding
 
 
-def test_covers_rendered_in_batches_each_copy_its_own(tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_covers_rendered_in_batches_each_copy_its_own(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rendered_parts: list[str]) -> None:
     """Covers are laid out a batch of recipients at a time (so memory stays flat however many
     recipients there are); each copy still has exactly its own recipient's cover."""
     from briefing.jobs import pack
 
-    calls: list[str] = []
-    real = parts.render_pdf
-
-    def counting(html: str, **kwargs: object) -> object:
-        calls.append(str(kwargs["name"]))
-        return real(html, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(parts, "render_pdf", counting)
+    calls = rendered_parts
     monkeypatch.setattr(pack, "COVERS_PER_RUN", 2)
     project = make_pack(tmp_path, "after-each", RECIPIENTS)
     result = briefing.build([project / "content/packs/test-pack.yaml"], project=project)
@@ -324,21 +311,14 @@ def _cover_words(pdf: Path) -> list[tuple[str, float, float]]:
 
 
 def test_one_cover_for_every_copy_with_each_line_where_its_own_cover_has_it(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, rendered_parts: list[str]) -> None:
     """The built-in cover is laid out once for every copy and each recipient's "Prepared for"
     line is stamped into the room it keeps: every word of every copy's cover lands where a
     cover laid out for that copy alone puts it (a project's own copy of the template, which
     lays covers out per copy, is the yardstick), a two-line name included."""
     from briefing.render.theme import builtin_theme
 
-    calls: list[str] = []
-    real = parts.render_pdf
-
-    def counting(html: str, **kwargs: object) -> object:
-        calls.append(str(kwargs["name"]))
-        return real(html, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(parts, "render_pdf", counting)
+    calls = rendered_parts
     shared = make_pack(tmp_path / "shared", "after-each", SHARED_RECIPIENTS)
     result = briefing.build([shared / "content/packs/test-pack.yaml"], project=shared)
     assert result.ok, result.failures
