@@ -73,6 +73,8 @@ class Template:
     info: int
     metadata: int | None
     pages: int
+    #: its document information, as text (each copy's is this, with its own keywords)
+    values: tuple[tuple[str, str], ...] = ()
 
 
 class NotATemplate(ValueError):
@@ -128,14 +130,9 @@ def template_of(pdf: bytes, slots: int) -> Template:
     return Template(pdf=pdf, slots=tuple(where[k] for k in range(slots)), size=size,
                     startxref=startxref, root=root.idnum, info=info.idnum,
                     metadata=cast(IndirectObject, metadata).idnum if metadata else None,
-                    pages=len(reader.pages))
-
-
-def template_info(template: Template) -> dict[str, str]:
-    """The template's document information, as text."""
-    reader = open_pdf(template.pdf)
-    info = reader.trailer["/Info"].get_object()
-    return {str(key): str(value) for key, value in cast(DictionaryObject, info).items()}
+                    pages=len(reader.pages),
+                    values=tuple((str(k), str(v)) for k, v in cast(
+                        DictionaryObject, info.get_object()).items()))
 
 
 def stamped_copy(template: Template, forms: Sequence[PageObject], info: Mapping[str, str],

@@ -31,7 +31,6 @@ from briefing.assemble.increment import (
     Template,
     placeholder_part,
     stamped_copy,
-    template_info,
     template_of,
 )
 from briefing.assemble.merge import (
@@ -665,7 +664,7 @@ def stamped(template: Template, overlays: Sequence[Placed], cache: ReaderCache,
             info: Metadata, options: BuildOptions) -> bytes:
     """One copy: the template and an update with its own stamps, keywords and identifier."""
     pages = [cached_reader(overlays[o].part, cache).pages[p] for o, p in _own_pages(overlays)]
-    values = {**template_info(template)}
+    values = dict(template.values)
     values.pop("/Keywords", None)
     if info.keywords:
         values["/Keywords"] = info.keywords

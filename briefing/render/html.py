@@ -409,24 +409,30 @@ def folio_margins(words: FolioWords, fixed: bool = False) -> str:
                      (f"counter({field}, {digits})" if field in ("page", "pages") else ""))
         if part)
     marking = css_string(words.classification) if words.classification else '""'
-    head = css_string(words.head) if fixed else "string(folio-head, first)"
-    title = f"width: {words.share * 100:.2f}%"
-    rest = f"width: {100 - words.share * 100:.2f}%"
-    if not words.head:  # beside a long marking: the marking alone, on the title's edge
-        head, title = "none", "width: 0"
-        rest += "; text-align: {edge}"
+    if words.head:
+        head = (f"{css_string(words.head) if fixed else 'string(folio-head, first)'}; "
+                f"width: {words.share * 100:.2f}%")
+    else:  # beside a long marking: no head, the marking alone
+        head = "none"
+
+    def marking_box(outer: str) -> str:
+        """The marking's box: beside the head, the rest of the block; alone, all of it,
+        set against the `outer` edge, where the head would be."""
+        if words.head:
+            return f"{marking}; width: {100 - words.share * 100:.2f}%"
+        return f"{marking}; width: 100%; text-align: {outer}"
+
     rules = [
         f".toc-title, main {{ string-set: folio-head {css_string(words.head)}; }}",
         f".toc li {{ string-set: folio-head {css_string(words.continued)}; }}",
-        f"@page {{ @top-left {{ content: {head}; {title}; }} @top-right {{ content: "
-        f"{marking}; {rest.format(edge='left' if words.duplex else 'right')}; }}"
+        f"@page {{ @top-left {{ content: {head}; }} @top-right {{ content: "
+        f"{marking_box('left' if words.duplex else 'right')}; }}"
         f" @bottom-right {{ content: {number}; }} }}",
     ]
     if words.duplex:
         rules += [
-            "@page recto-first:right, verso-first:left { @top-left { content: "
-            f"{marking}; {rest.format(edge='right')}; }} @top-right {{ content: {head}; "
-            f"{title}; }} }}",
+            f"@page recto-first:right, verso-first:left {{ @top-left {{ content: "
+            f"{marking_box('right')}; }} @top-right {{ content: {head}; }} }}",
             "@page recto-first:left, verso-first:right { @bottom-right { content: none; }"
             f" @bottom-left {{ content: {number}; }} }}",
         ]
