@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import cast
 
 from pypdf import PdfReader, PdfWriter
@@ -166,12 +166,19 @@ def assemble(
     if tagged:  # --pdf-ua: one tree for the merged file
         titles = {anchors[(e.namespace, e.anchor)][0]: e.title for e in reversed(outline)
                   if (e.namespace, e.anchor) in anchors}
-        merge_structure(writer, [
-            PartPages(reader, placed.page_indexes, start, placed.part.link_texts,
-                      f"{placed.label}: {metadata.title}" if placed.label
-                      else titles.get(start) or f"Inserted PDF ({placed.part.name})")
-            for placed, start, reader in zip(parts, starts, readers, strict=True)
-        ], lang=metadata.lang, title=metadata.title)
+        views: list[PartPages] = []
+        for placed, start, reader in zip(parts, starts, readers, strict=True):
+            last = views[-1] if views else None
+            if (last is not None and last.reader is reader and is_tagged(reader)
+                    and last.start + len(last.pages) == start):
+                # pages of one layout placed one after the other (a document's cover, body
+                # and back cover): one tree, copied once
+                views[-1] = replace(last, pages=last.pages + placed.page_indexes)
+                continue
+            views.append(PartPages(reader, placed.page_indexes, start, placed.part.link_texts,
+                                   f"{placed.label}: {metadata.title}" if placed.label
+                                   else titles.get(start) or f"Inserted PDF ({placed.part.name})"))
+        merge_structure(writer, views, lang=metadata.lang, title=metadata.title)
     numbered = [i for i, n in enumerate(numbers) if n is not None]
     labels = [placed.label for placed in parts for _ in range(placed.page_count)]
     # a tagged file's running header is a pagination artifact, from its page's point of view

@@ -131,6 +131,8 @@ def stylesheets(theme: Theme, part: str, extra: str = "", paper: Paper | None = 
         at = names.index("print.css") + 1
         names[at:at] = [f"paper-{paper.name}.css", *paper.sheets]
     sheets = [theme.stylesheet(name, optional=name.startswith("paper-")) for name in names]
+    if part == "cover":  # laid out alone, every page of it is a cover page (cover.css)
+        sheets.append("html { page: cover; }")
     sheets.append(theme.stylesheet("custom.css", optional=True))
     sheets.append(theme.brand.css())  # briefing.toml's [brand], over the theme's defaults
     # Stylesheets are theme files (trusted), never content.
@@ -275,6 +277,44 @@ def body_html(composed: Composed, theme: Theme, paper: Paper, first_page: int,
     return html
 
 
+#: the elements document.html.j2 puts on the last page of a document's cover and body
+COVER_END, BODY_END = "cover-end", "body-end"
+
+
+def document_html(composed: Composed, theme: Theme, paper: Paper, *, page_notes: bool = False,
+                  notes_follow: bool = False, layout_side: Side | None = None,
+                  folio: FolioWords | None = None, back_cover: bool = False) -> str | None:
+    """A whole document as one layout (document.html.j2): the cover, the body as body_html
+    has it, and with `back_cover` a booklet's outside back cover. The covers are `cover`
+    pages (cover.css), which carry no header or footer and are not counted, so the body's
+    pages are numbered from 1 and "of Y" is the page of `body-end` (folio_margins' `total`).
+    `layout_side`: the side of the sheet WeasyPrint's right-hand pages are (page_css), which
+    is the body's own side flipped when the cover before it has an odd number of pages.
+
+    None when a project's own body template leaves no room for the cover (it does not fill
+    `content` in base.html.j2): the document is then laid out in parts."""
+    linker = part_linker("body", "notes", "cover") if notes_follow else part_linker(
+        "body", "cover")
+    sheets = ("cover.css", *(("notes.css",) if notes_follow else ()),
+              *(("folio.css",) if folio else ()))
+
+    def page(fixed: bool) -> str:
+        return page_css(paper, None, layout_side) + (
+            folio_margins(folio, fixed, total=f"url(#{BODY_END})") if folio else "")
+
+    html = ""
+    for fixed in (False, True):
+        html = render_template(theme, "document.html.j2", composed, linker,
+                               page_notes=page_notes, notes_follow=notes_follow,
+                               back_cover=back_cover,
+                               css=stylesheets(theme, "body", page(fixed), paper, also=sheets))
+        if not folio or "<main" in html:
+            break  # else a project's own body template: the title on every page
+    if f'id="{COVER_END}"' not in html or f'id="{BODY_END}"' not in html:
+        return None
+    return html
+
+
 def page_html(composed: Composed, theme: Theme) -> str:
     """One self-contained web page, for the web or an e-mail body: styles inlined, and images
     too (as `data:` URLs), so it works when mailed or moved away from the project."""
@@ -390,7 +430,7 @@ class FolioWords:
 
 
 
-def folio_margins(words: FolioWords, fixed: bool = False) -> str:
+def folio_margins(words: FolioWords, fixed: bool = False, total: str | None = None) -> str:
     """The words of a document's running header and footer as the body's own `@page` margin
     boxes (folio.css places and styles them). "Page X of Y" counts the body's own pages (the
     cover and a back cover are laid out apart, unnumbered). Double-sided, the title and the
@@ -400,13 +440,21 @@ def folio_margins(words: FolioWords, fixed: bool = False) -> str:
     of the contents (`continued`): the first set on a page is its header. (WeasyPrint counts
     a string as set on every page a piece of its box is on, so the boxes that set it either
     end on their page or should repeat.) `fixed`: `head` on every page, for a project's own
-    body template without those boxes."""
+    body template without those boxes. `total`: the element whose page is the last
+    numbered one (`url(#body-end)`), when the layout has unnumbered pages (document_html);
+    else every page counts."""
     chrome = words.chrome
     digits = _PAGE_DIGITS.get(chrome.lang.split("-", 1)[0].lower(), "decimal")
+
+    def count(field: str) -> str:
+        if field == "pages" and total is not None:
+            return f"target-counter({total}, page, {digits})"
+        return f"counter({field}, {digits})"
+
     number = " ".join(
         part for literal, field, _, _ in string.Formatter().parse(chrome.table["page_of"])
         for part in ((css_string(literal) if literal else ""),
-                     (f"counter({field}, {digits})" if field in ("page", "pages") else ""))
+                     (count(field) if field in ("page", "pages") else ""))
         if part)
     marking = css_string(words.classification) if words.classification else '""'
     if words.head:

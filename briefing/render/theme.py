@@ -61,6 +61,18 @@ class Theme:
         where = self._where(self.style_dirs)
         raise BriefingError.at(name, None, f"stylesheet not found in {where}")
 
+    def customised(self, *names: str) -> bool:
+        """Whether the project has its own version of any of these templates (`.j2`) or
+        stylesheets, in place of the built-in theme's."""
+        builtin = builtin_theme().resolve()
+        for name in names:
+            for folder in self.template_dirs if name.endswith(".j2") else self.style_dirs:
+                if (folder / name).is_file() or (folder / name).is_symlink():
+                    if folder.resolve().parent != builtin:
+                        return True
+                    break
+        return False
+
     def environment(self) -> jinja2.Environment:
         return _environment(self.template_dirs)
 

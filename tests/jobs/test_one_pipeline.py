@@ -74,14 +74,15 @@ def pack_project(root: Path, name: str, text: str, *, recipients: bool = False,
 
 
 def images_in(pdf: Path) -> int:
-    count = 0
+    """The distinct images the pages' resources name (pages of one layout share theirs)."""
+    found: set[int] = set()
     for page in PdfReader(pdf).pages:
         resources = page.get("/Resources")
         xobjects = resources.get_object().get("/XObject") if resources else None
         if xobjects:
-            count += sum(1 for x in xobjects.get_object().values()
+            found.update(x.idnum for x in xobjects.get_object().values()
                          if x.get_object().get("/Subtype") == "/Image")
-    return count
+    return len(found)
 
 
 # --- 1. --strict holds for packs at every -j ----------------------------------------------
@@ -293,8 +294,8 @@ def test_a_warm_rebuild_lays_out_only_what_changed(tmp_path: Path,
     assert built.ok and built.outputs[0].warnings == ()
     first = (project / "out" / "gamma.pdf").read_bytes()
     assert images_in(project / "out" / "gamma.pdf") == 1
-    # the running header and footer are the body's own margin boxes: no layout of their own
-    assert sorted(laid_out) == ["body", "cover"]
+    # cover, body and notes are one layout, the running header and footer its margin boxes
+    assert laid_out == ["document"]
     assert merged_and_finished == ["assemble", "finish"]
     laid_out.clear()
     merged_and_finished.clear()
@@ -304,7 +305,7 @@ def test_a_warm_rebuild_lays_out_only_what_changed(tmp_path: Path,
     assert (project / "out" / "gamma.pdf").read_bytes() == first
     seed.write_text(WITH_IMAGE.replace("Look:", "Look here:"), encoding="utf-8")
     assert briefing.build([seed], project=project, reuse=True).ok
-    assert laid_out == ["body"]  # the cover did not change
+    assert laid_out == ["document"]  # laid out again, once
     assert merged_and_finished == ["assemble", "finish"]
     assert "Look here:" in pdftotext(project / "out" / "gamma.pdf")
     laid_out.clear()
@@ -312,7 +313,7 @@ def test_a_warm_rebuild_lays_out_only_what_changed(tmp_path: Path,
     Image.new("RGB", (40, 40), (0, 0, 200)).save(buffer, "PNG")
     (project / "content" / "img" / "square.png").write_bytes(buffer.getvalue() + b"\0" * 7)
     assert briefing.build([seed], project=project, reuse=True).ok
-    assert laid_out == ["body"]  # the image it drew changed on disk
+    assert laid_out == ["document"]  # the image it drew changed on disk
     laid_out.clear()
     assert briefing.build([seed], project=project).ok  # without reuse: everything, as always
-    assert sorted(laid_out) == ["body", "cover"]
+    assert laid_out == ["document"]

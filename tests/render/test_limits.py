@@ -91,7 +91,7 @@ def test_impossible_font_size_is_a_clear_error(tmp_path: Path) -> None:
     result = run_briefing("build", "-j", "1", cwd=project)
     assert time.monotonic() - started < 60
     assert result.returncode == 1
-    assert "content/doc.yaml: body: could not be laid out" in result.stderr
+    assert "content/doc.yaml: document: could not be laid out" in result.stderr
     assert "styles/" in result.stderr
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
     assert not list((project / "out").glob("*.pdf"))
