@@ -178,9 +178,11 @@ def _render_pdf(html: str, *, name: str, base: Path, project: Path, shown: str,
     import weasyprint
 
     from briefing.render.actual_text import install_actual_text
+    from briefing.render.targets import install_linear_target_counters
     from briefing.render.tounicode import install_unicode_fallback, layout_hyphens_soft
 
     install_actual_text()  # extracted Khmer text equals the source (see source/khmer.py)
+    install_linear_target_counters()  # page references in linear time (targets.py)
     install_unicode_fallback()  # every glyph drawn has a Unicode value (PDF/UA)
     install_layout_checks()  # the time limit stops a layout on any thread (timelimit.py)
     html = zero_width_breaks(html)
