@@ -24,6 +24,7 @@ $(VENV)/.runtime: pyproject.toml scripts/system-deps.sh
 	scripts/system-deps.sh runtime
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	$(BIN)/python -m compileall -q briefing  # bytecode, even where PYTHONDONTWRITEBYTECODE is set
 	touch $@
 
 # The test extra brings the independent validators (page, outloud) and readers (PDFium,
