@@ -181,3 +181,28 @@ def test_a_booklets_back_cover_is_not_counted(
     assert total >= 3 and sorted(found) == [(n, total) for n in range(1, total + 1)]
     # and the back cover is there: the same pages as the parts, whose back cover is its own
     # layout (test_laid_out_once_unless_a_part_is_forced, test_the_same_pages_as_in_parts)
+
+
+def test_a_body_template_without_room_for_the_cover_is_laid_out_in_parts(
+        tmp_path: Path, rendered_parts: list[str]) -> None:
+    """A project's own body.html.j2 that does not fill base.html.j2's `content` block gives
+    document.html.j2 nowhere to put the cover: the cover is laid out on its own."""
+    body = ('<!DOCTYPE html><html lang="{{ doc.lang }}"><head><style>{{ css }}</style></head>'
+            '<body>{% for s in doc.sections %}<h2 id="{{ s.id }}">{{ s.title }}</h2>'
+            '{% for q in s.questions %}<h3 id="q-{{ q.id }}">{{ q.question }}</h3>'
+            '{{ answers[q.id] }}{% endfor %}{% endfor %}</body></html>\n')
+    project = tmp_path / "p"
+    (project / "content").mkdir(parents=True)
+    (project / "templates").mkdir()
+    (project / "templates" / "body.html.j2").write_text(body, encoding="utf-8")
+    (project / "content" / "doc.yaml").write_text(
+        "title: Own body\nsections:\n  - title: Questions\n    questions:\n"
+        "      - question: Is the cover there?\n        answer: On a page of its own.\n",
+        encoding="utf-8")
+    result = briefing.build(project=project)
+    assert result.ok, result.failures
+    assert rendered_parts == ["cover", "body"]
+    pdf = result.outputs[0].pdf
+    assert PdfReader(pdf).page_labels == ["Cover", "1"]
+    assert "Own body" in pdftotext(pdf, "-f", "1", "-l", "1")  # the built-in cover
+    assert "On a page of its own." in pdftotext(pdf, "-f", "2", "-l", "2")
