@@ -39,6 +39,9 @@ from briefing.source.markdown import Composed
 #: which template lays out the part that holds an anchor, by the anchor's prefix
 DOCUMENT_TEMPLATES = {"cover": "cover.html.j2", "back-cover": "back_cover.html.j2",
                       "": "body.html.j2"}
+#: the same in one layout, where the covers are document.html.j2's macros
+ONE_LAYOUT_TEMPLATES = {"cover": "macros.html.j2", "back-cover": "macros.html.j2",
+                        "": "body.html.j2"}
 
 
 @dataclass(frozen=True)
@@ -78,14 +81,16 @@ def lay_out_document(composed: Composed, renderer: Renderer, sheet: Paper,
                        document.classification, chrome, duplex=sheet.duplex is not None,
                        share=share)
     parts = None
+    templates = ONE_LAYOUT_TEMPLATES
     if document.cover is None and not theme.customised("cover.html.j2", "cover.css"):
         parts = _in_one_layout(composed, renderer, sheet, follow, folio, back_cover)
     if parts is None:
         parts = _in_parts(composed, renderer, sheet, follow, folio, back_cover)
+        templates = DOCUMENT_TEMPLATES
     starts = (0, parts[0].page_count)  # the cover and the body start a right-hand page in print
 
     entries = outline(composed, chrome.text("notes"))
-    check_outline_anchors(parts, entries, DOCUMENT_TEMPLATES, theme)
+    check_outline_anchors(parts, entries, templates, theme)
     info = metadata(document, document.source, "document")
     pdf = remembered(renderer.reuse, [*placed_ingredients(parts), entries, info],
                      lambda: assemble(parts, entries, info))

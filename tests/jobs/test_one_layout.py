@@ -206,3 +206,22 @@ def test_a_body_template_without_room_for_the_cover_is_laid_out_in_parts(
     assert PdfReader(pdf).page_labels == ["Cover", "1"]
     assert "Own body" in pdftotext(pdf, "-f", "1", "-l", "1")  # the built-in cover
     assert "On a page of its own." in pdftotext(pdf, "-f", "2", "-l", "2")
+
+
+def test_a_macros_override_without_the_cover_id_names_macros(tmp_path: Path) -> None:
+    """In one layout the cover is macros.html.j2's cover_page: an override that drops its id
+    is named, not the cover template the document does not use."""
+    macros = (REPO / "templates" / "macros.html.j2").read_text(encoding="utf-8")
+    assert '<div class="cover" id="{{ id }}">' in macros
+    project = tmp_path / "p"
+    (project / "content").mkdir(parents=True)
+    (project / "templates").mkdir()
+    (project / "templates" / "macros.html.j2").write_text(
+        macros.replace('<div class="cover" id="{{ id }}">', '<div class="cover">'),
+        encoding="utf-8")
+    shutil.copy(SEED, project / "content" / SEED.name)
+    result = briefing.build(project=project)
+    assert not result.ok
+    [failure] = result.failures
+    message = str(failure)
+    assert "templates/macros.html.j2" in message and 'id="cover"' in message, message
