@@ -260,21 +260,9 @@ def body_html(composed: Composed, theme: Theme, paper: Paper, first_page: int,
     when there is room (a notes part always opened a page: a whole page for one line);
     `first_side`: the side of the sheet its first page is printed on (page_css); `folio`:
     the words of its running header and footer (folio_margins), laid out with its pages."""
-    linker = part_linker("body", "notes") if notes_follow else part_linker("body")
-    sheets = (*(("notes.css",) if notes_follow else ()), *(("folio.css",) if folio else ()))
-
-    def page(fixed: bool) -> str:
-        return page_css(paper, first_page, first_side) + (
-            folio_margins(folio, fixed) if folio else "")
-
-    html = render_template(theme, "body.html.j2", composed, linker, page_notes=page_notes,
-                           notes_follow=notes_follow,
-                           css=stylesheets(theme, "body", page(False), paper, also=sheets))
-    if folio and "<main" not in html:  # a project's own template: the title on every page
-        html = render_template(theme, "body.html.j2", composed, linker, page_notes=page_notes,
-                               notes_follow=notes_follow,
-                               css=stylesheets(theme, "body", page(True), paper, also=sheets))
-    return html
+    return _body_layout(composed, theme, paper, "body.html.j2",
+                        page_css(paper, first_page, first_side), folio,
+                        page_notes=page_notes, notes_follow=notes_follow)
 
 
 #: the elements document.html.j2 puts on the last page of a document's cover and body
@@ -293,25 +281,37 @@ def document_html(composed: Composed, theme: Theme, paper: Paper, *, page_notes:
 
     None when a project's own body template leaves no room for the cover (it does not fill
     `content` in base.html.j2): the document is then laid out in parts."""
-    linker = part_linker("body", "notes", "cover") if notes_follow else part_linker(
-        "body", "cover")
-    sheets = ("cover.css", *(("notes.css",) if notes_follow else ()),
-              *(("folio.css",) if folio else ()))
-
-    def page(fixed: bool) -> str:
-        return page_css(paper, None, layout_side) + (
-            folio_margins(folio, fixed, total=f"url(#{BODY_END})") if folio else "")
-
-    html = ""
-    for fixed in (False, True):
-        html = render_template(theme, "document.html.j2", composed, linker,
-                               page_notes=page_notes, notes_follow=notes_follow,
-                               back_cover=back_cover,
-                               css=stylesheets(theme, "body", page(fixed), paper, also=sheets))
-        if not folio or "<main" in html:
-            break  # else a project's own body template: the title on every page
+    html = _body_layout(composed, theme, paper, "document.html.j2",
+                        page_css(paper, None, layout_side), folio, total=f"url(#{BODY_END})",
+                        also=("cover.css",), linked=("cover",), page_notes=page_notes,
+                        notes_follow=notes_follow, back_cover=back_cover)
     if f'id="{COVER_END}"' not in html or f'id="{BODY_END}"' not in html:
         return None
+    return html
+
+
+def _body_layout(composed: Composed, theme: Theme, paper: Paper, template: str, page: str,
+                 folio: FolioWords | None, *, page_notes: bool, notes_follow: bool,
+                 total: str | None = None, also: Sequence[str] = (),
+                 linked: Sequence[str] = (), back_cover: bool = False) -> str:
+    """A template that lays out the body: with the body's stylesheets (and `also`), the
+    `page` rules and the running header and footer of `folio`; links are local to the body,
+    the notes when they follow it, and the parts `linked`; `back_cover`: for the template
+    (document.html.j2 lays it out at the end). A project's own body template
+    without `<main>` is rendered again with the title on every page (folio_margins)."""
+    follow = ("notes",) if notes_follow else ()
+    linker = part_linker("body", *linked, *follow)
+    sheets = (*also, *(("notes.css",) if notes_follow else ()),
+              *(("folio.css",) if folio else ()))
+    html = ""
+    for fixed in (False, True):
+        margins = folio_margins(folio, fixed, total) if folio else ""
+        html = render_template(theme, template, composed, linker, page_notes=page_notes,
+                               notes_follow=notes_follow, back_cover=back_cover,
+                               css=stylesheets(theme, "body", page + margins, paper,
+                                               also=sheets))
+        if not folio or "<main" in html:
+            break
     return html
 
 
@@ -433,7 +433,7 @@ class FolioWords:
 def folio_margins(words: FolioWords, fixed: bool = False, total: str | None = None) -> str:
     """The words of a document's running header and footer as the body's own `@page` margin
     boxes (folio.css places and styles them). "Page X of Y" counts the body's own pages (the
-    cover and a back cover are laid out apart, unnumbered). Double-sided, the title and the
+    covers are unnumbered, and not counted: see `total`). Double-sided, the title and the
     number go to the outer edge: on a recto the marking and the title change places.
 
     The header is a string set by the contents' title and the main text, and by each entry

@@ -24,6 +24,8 @@ from typing import Any
 #: sha256 of WeasyPrint 70's `TargetCollector.cache_target_page_counters` source
 KNOWN_SOURCE = "545eb30bb50f0e4921f6405ed31cfcc20bb92f32c85b549fe81507cbf27d6dee"
 _INDEX = "_briefing_lookups_by_anchor"
+#: WeasyPrint's own method, once replaced (the tests compare the two)
+replaced: Any = None
 
 
 def cache_target_page_counters(self: Any, anchor_name: str, page_counter_values: Any,
@@ -91,7 +93,3 @@ def install_linear_target_counters() -> bool:
     replaced = current
     TargetCollector.cache_target_page_counters = cache_target_page_counters
     return True
-
-
-#: WeasyPrint's own method, once replaced (the tests compare the two)
-replaced: Any = None
