@@ -1,7 +1,9 @@
 """The seed document: the whole CLI process against a bare WeasyPrint process rendering the
 same document's body HTML (the yardstick the issue sets: the body is what must be laid out),
 and against one rendering the whole document's HTML as the CLI lays it out (cover, body,
-notes, running header and footer: what is left is briefing's own cost).
+notes, running header and footer: what is left is briefing's own cost), and against a bare
+process that imports WeasyPrint the way briefing does (render/libraries.py: without searching
+for its native libraries), so the head start that gives is shown apart.
 
 Interleaved runs, CPU time from wait4, medians of N pairs (default 12):
 
@@ -23,6 +25,14 @@ import weasyprint
 html = open(sys.argv[1], encoding="utf-8").read()
 weasyprint.HTML(string=html, base_url=sys.argv[2]).write_pdf()
 """
+#: the same, WeasyPrint imported as briefing imports it (render/libraries.py: its native
+#: libraries opened by soname, without ldconfig and gcc searches): the CLI's head start
+BARE_BY_SONAME = BARE.replace("import weasyprint\n", """import ctypes.util
+searching = ctypes.util.find_library
+ctypes.util.find_library = lambda name: None
+import weasyprint
+ctypes.util.find_library = searching
+""", 1)
 
 
 def yardsticks(out: Path) -> None:
@@ -69,6 +79,8 @@ def main() -> None:
         out = Path(tmp)
         script = out / "bare.py"
         script.write_text(BARE, encoding="utf-8")
+        by_soname = out / "bare_by_soname.py"
+        by_soname.write_text(BARE_BY_SONAME, encoding="utf-8")
         # written by another process: Linux counts a child's memory before its exec in its
         # peak, so this one stays small
         subprocess.run([sys.executable, __file__, "--yardsticks", str(out)], check=True)
@@ -78,16 +90,20 @@ def main() -> None:
                     "--out", str(out / "built")],
             "bare": [sys.executable, str(script), str(out / "body.html"), base],
             "document": [sys.executable, str(script), str(out / "document.html"), base],
+            "by soname": [sys.executable, str(by_soname), str(out / "body.html"), base],
         }, pairs, REPO)
     rows = [("seed, whole CLI process (-j 1)", *found["cli"]),
             ("bare WeasyPrint process, body HTML", *found["bare"]),
-            ("bare WeasyPrint, the CLI's document HTML", *found["document"])]
+            ("bare WeasyPrint, the CLI's document HTML", *found["document"]),
+            ("bare, body HTML, libraries by soname", *found["by soname"])]
     for what, cpu, peak in rows:
         print(f"{what + ', CPU:':48s} {cpu:6.3f} s   peak {peak:5.0f} MB")
     cli, bare, whole = found["cli"][0], found["bare"][0], found["document"][0]
     print(f"{'ratio CLI / bare body (target <= 1.10):':48s} {cli / bare:6.2f}   "
           f"(median of {pairs})")
     print(f"{'ratio CLI / bare document (briefing alone):':48s} {cli / whole:6.2f}")
+    print(f"{'ratio CLI / bare body, same library loading:':48s} "
+          f"{cli / found['by soname'][0]:6.2f}")
 
 
 if __name__ == "__main__":

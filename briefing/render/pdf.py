@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlsplit
 
 from briefing.errors import BriefingError, Problem
 from briefing.render.fetcher import project_fetcher
+from briefing.render.libraries import load_weasyprint
 from briefing.render.timelimit import (
     TIME_LIMIT_ENV,
     TimeLimitExceeded,
@@ -115,6 +116,7 @@ def font_configuration(project: Path) -> Any:
     Pango font map and caches are what makes a second part (and a rebuild) cheap. Per
     project, so one project's @font-face fonts never reach another's; per thread, as Pango's
     objects are not shared between threads."""
+    load_weasyprint()
     from weasyprint.text.fonts import FontConfiguration
 
     key = project.resolve()
@@ -175,12 +177,11 @@ def render_pdf(html: str, *, name: str, base: Path, project: Path, shown: str,
 
 def _render_pdf(html: str, *, name: str, base: Path, project: Path, shown: str,
                 tagged: bool, fetched: list[str]) -> RenderedPart:
-    import weasyprint
-
     from briefing.render.actual_text import install_actual_text
     from briefing.render.targets import install_linear_target_counters
     from briefing.render.tounicode import install_unicode_fallback, layout_hyphens_soft
 
+    weasyprint = load_weasyprint()  # its libraries opened by soname (libraries.py)
     install_actual_text()  # extracted Khmer text equals the source (see source/khmer.py)
     install_linear_target_counters()  # page references in linear time (targets.py)
     install_unicode_fallback()  # every glyph drawn has a Unicode value (PDF/UA)
