@@ -18,11 +18,13 @@ changes nothing.
 
 from __future__ import annotations
 
+import functools
 import io
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from types import MappingProxyType
 from typing import Any
 
 from briefing.source.khmer import needs_actual_text
@@ -55,15 +57,19 @@ def layout_hyphens_soft(html: str) -> Iterator[None]:
         _ONLY_LAYOUT_HYPHENS.reset(token)
 
 
-def nominal_texts(font_file: bytes, index: int = 0) -> dict[int, str]:
-    """The character the font's cmap maps to each glyph id (the first, by code point)."""
+@functools.lru_cache(maxsize=32)
+def nominal_texts(font_file: bytes, index: int = 0) -> Mapping[int, str]:
+    """The character the font's cmap maps to each glyph id (the first, by code point).
+
+    Kept for the process, by the font's bytes: every part and every rebuild draws with the
+    same few fonts, and decoding a cmap with fontTools costs about 9 ms a font."""
     from fontTools.ttLib import TTFont
 
     font = TTFont(io.BytesIO(font_file), fontNumber=index, lazy=True)
     found: dict[int, str] = {}
     for code, name in sorted((font.getBestCmap() or {}).items()):
         found.setdefault(font.getGlyphID(name), chr(code))
-    return found
+    return MappingProxyType(found)
 
 
 def correct_foreign_mappings(to_unicode: dict[int, str], font_file: bytes,
