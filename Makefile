@@ -7,10 +7,12 @@ BIN    := $(VENV)/bin
 
 ## Build every document in content/ into out/ (PDF and HTML).
 pdf: $(VENV)/.runtime
+	$(BIN)/python -m briefing.render.precompile  # the built-in templates, compiled ahead
 	$(BIN)/briefing build
 
 ## Run the whole test suite (it includes ruff and mypy).
 test: $(VENV)/.test
+	$(BIN)/python -m briefing.render.precompile
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.test

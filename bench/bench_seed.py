@@ -75,6 +75,9 @@ def main() -> None:
     # otherwise compile briefing's modules again in every run (about 0.17 s)
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "briefing")],
                    check=True)
+    # and the built-in templates, as `make pdf` compiles them first (render/precompile.py)
+    subprocess.run([sys.executable, "-m", "briefing.render.precompile"], check=True,
+                   stdout=subprocess.DEVNULL, cwd=REPO)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
         script = out / "bare.py"

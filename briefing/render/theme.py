@@ -205,6 +205,16 @@ class _Sandbox(jinja2.sandbox.SandboxedEnvironment):
 
 @cache
 def _environment(dirs: tuple[Path, ...]) -> jinja2.Environment:
+    from briefing.render.compiled import BUILTIN
+
+    return sandbox(dirs, BUILTIN)  # the built-in templates compiled at setup (compiled.py)
+
+
+def sandbox(dirs: tuple[Path, ...],
+            compiled: jinja2.BytecodeCache | None = None) -> jinja2.Environment:
+    """The environment every template runs in, over the theme folders `dirs`; `compiled`:
+    templates compiled ahead (render/compiled.py; precompile.py compiles with this
+    environment)."""
     # Autoescaping is always on: content is data and is never rendered as a template.
     return _Sandbox(
         loader=_ThemeLoader(dirs),
@@ -212,5 +222,6 @@ def _environment(dirs: tuple[Path, ...]) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        bytecode_cache=compiled,
     )
 
