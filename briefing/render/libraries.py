@@ -26,8 +26,6 @@ _LOCK = threading.Lock()
 
 def load_weasyprint() -> Any:
     """WeasyPrint, imported (once per process) with its libraries opened by soname."""
-    import ctypes.util  # here: `briefing check` never pays for it
-
     found = sys.modules.get("weasyprint")
     if found is not None and hasattr(found, "HTML"):  # imported in full before
         return found
@@ -36,6 +34,8 @@ def load_weasyprint() -> Any:
             import weasyprint
 
             return weasyprint
+        import ctypes.util  # here: `briefing check` never pays for it
+
         searching = ctypes.util.find_library
         ctypes.util.find_library = _not_searched
         try:

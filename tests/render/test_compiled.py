@@ -38,12 +38,19 @@ def test_builtin_templates_load_without_compiling(tmp_path: Path,
     assert len(list(tmp_path.glob("*"))) == len(names)
 
 
-def test_an_edited_template_is_compiled_again(tmp_path: Path) -> None:
+def compiled_ahead(tmp_path: Path, name: str, text: str) -> tuple[Path, Path]:
+    """A theme of one template, compiled into a cache folder as precompile.py does: the
+    template's folder and the cache's."""
     theme = tmp_path / "theme" / "templates"
     theme.mkdir(parents=True)
-    (theme / "note.html.j2").write_text("<p>{{ word }}</p>\n", encoding="utf-8")
+    (theme / name).write_text(text, encoding="utf-8")
     cache = tmp_path / "compiled"
-    sandbox((theme,), CompiledTemplates(cache, writable=True)).get_template("note.html.j2")
+    sandbox((theme,), CompiledTemplates(cache, writable=True)).get_template(name)
+    return theme, cache
+
+
+def test_an_edited_template_is_compiled_again(tmp_path: Path) -> None:
+    theme, cache = compiled_ahead(tmp_path, "note.html.j2", "<p>{{ word }}</p>\n")
     assert len(list(cache.glob("*.jinja"))) == 1
     (theme / "note.html.j2").write_text("<p>edited {{ word }}</p>\n", encoding="utf-8")
     reading = sandbox((theme,), CompiledTemplates(cache))
@@ -52,11 +59,7 @@ def test_an_edited_template_is_compiled_again(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("damage", [b"", b"garbage", None])
 def test_a_damaged_cache_file_is_compiled_instead(tmp_path: Path, damage: bytes | None) -> None:
-    theme = tmp_path / "theme" / "templates"
-    theme.mkdir(parents=True)
-    (theme / "note.html.j2").write_text("<p>{{ word }}</p>\n", encoding="utf-8")
-    cache = tmp_path / "compiled"
-    sandbox((theme,), CompiledTemplates(cache, writable=True)).get_template("note.html.j2")
+    theme, cache = compiled_ahead(tmp_path, "note.html.j2", "<p>{{ word }}</p>\n")
     [written] = cache.glob("*.jinja")
     data = written.read_bytes()
     written.write_bytes(data[: len(data) // 2] if damage is None else damage)
@@ -65,11 +68,7 @@ def test_a_damaged_cache_file_is_compiled_instead(tmp_path: Path, damage: bytes 
 
 
 def test_sandbox_holds_for_compiled_templates(tmp_path: Path) -> None:
-    theme = tmp_path / "theme" / "templates"
-    theme.mkdir(parents=True)
-    (theme / "bad.html.j2").write_text("{{ word.__class__.__mro__ }}\n", encoding="utf-8")
-    cache = tmp_path / "compiled"
-    sandbox((theme,), CompiledTemplates(cache, writable=True)).get_template("bad.html.j2")
+    theme, cache = compiled_ahead(tmp_path, "bad.html.j2", "{{ word.__class__.__mro__ }}\n")
     reading = sandbox((theme,), CompiledTemplates(cache))
     with pytest.raises(BriefingError, match=r"bad\.html\.j2:1: not allowed in a template: "
                                             r"access to attribute '__class__'"):
