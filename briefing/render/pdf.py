@@ -179,12 +179,12 @@ def _render_pdf(html: str, *, name: str, base: Path, project: Path, shown: str,
                 tagged: bool, fetched: list[str]) -> RenderedPart:
     from briefing.render.actual_text import install_actual_text
     from briefing.render.parsed_css import install_parsed_css
-    from briefing.render.targets import install_linear_target_counters
+    from briefing.render.targets import install_target_counters
     from briefing.render.tounicode import install_unicode_fallback, layout_hyphens_soft
 
     weasyprint = load_weasyprint()  # its libraries opened by soname (libraries.py)
     install_actual_text()  # extracted Khmer text equals the source (see source/khmer.py)
-    install_linear_target_counters()  # page references in linear time (targets.py)
+    install_target_counters()  # page references: linear, no needless page layouts
     install_parsed_css()  # each stylesheet's text parsed once per process (parsed_css.py)
     install_unicode_fallback()  # every glyph drawn has a Unicode value (PDF/UA)
     install_layout_checks()  # the time limit stops a layout on any thread (timelimit.py)

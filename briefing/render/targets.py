@@ -1,17 +1,30 @@
-"""Page-number references (`target-counter()`) in time linear in their number.
+"""Page-number references (`target-counter()`): each page laid out as few times as needed,
+in time linear in the number of references.
 
-Every contents entry and every note's back-link prints the page of its target with
-`target-counter()`. While paginating, WeasyPrint's `TargetCollector.cache_target_page_counters`
-runs for each anchor laid out on a page and, when that anchor's page changed, walks *every*
-counter lookup of the document to find the few that name it: contents × anchors, quadratic
-in the questions (at 1,000 questions 7 % of the whole build, more beyond).
+Every contents entry, every link to another question and every note's back-link prints the
+page of its target with `target-counter(attr(data-target), page)`. WeasyPrint 70 handles
+these with two faults that this module repairs, each installed only over the very source it
+was written from (recognised by a digest: another WeasyPrint keeps its own):
 
-`install_linear_target_counters` gives the collector an index from anchor to the lookups
-that name it, built once pagination starts (no lookup is added after), and visits those in
-the order WeasyPrint would: the same boxes re-laid out, the same bytes written
-(tests/render/test_targets.py compares them). The replacement is installed only over the
-method it was written from, recognised by a digest of its source: another WeasyPrint keeps
-its own.
+- **Quadratic page caching.** While paginating, `TargetCollector.cache_target_page_counters`
+  runs for each anchor laid out on a page and, when that anchor's page changed, walks *every*
+  counter lookup of the document to find the few that name it: contents × anchors (at 1,000
+  questions 7 % of the whole build, more beyond). The replacement keeps an index from anchor
+  to the lookups that name it and visits those in WeasyPrint's order.
+- **A page laid out twice more than needed.** `compute_content_list` names a target given by
+  `attr()` `None` (it names the token, not the attribute's value) and, by rebinding a local
+  name, files the target's missing `page` counter as a counter of the page the reference
+  itself is on. So WeasyPrint cannot tell a reference when its target's page is known, and
+  instead re-parses it whenever *any* counter of its own page changes; the total page count
+  changes once after the first pass, so every page holding a reference was laid out three
+  times (the seed's contents page: 6 page layouts for 4 pages). `collect_missing_counters`
+  is given the lists WeasyPrint meant, recomputed from the `content` value where that is
+  exact (no `counter()` in it; otherwise WeasyPrint's own lists are kept), and a target
+  whose page counters changed only in `pages` no longer re-parses references that print
+  only its `page`.
+
+The repaired lookups print the same numbers; tests/render/test_targets.py compares the bytes
+with WeasyPrint's own methods and counts the page layouts.
 """
 
 from __future__ import annotations
@@ -21,11 +34,14 @@ import hashlib
 import inspect
 from typing import Any
 
-#: sha256 of WeasyPrint 70's `TargetCollector.cache_target_page_counters` source
+#: sha256 of the sources of WeasyPrint 70's methods and function this module repairs
 KNOWN_SOURCE = "545eb30bb50f0e4921f6405ed31cfcc20bb92f32c85b549fe81507cbf27d6dee"
+KNOWN_COLLECT_SOURCE = "24ea43be86560c9db5b931269d67af82528cb44a8ced2a25e57036859bebe0cc"
+KNOWN_CONTENT_LIST_SOURCE = "3a5674cabd84f48ae9247650a73ad3c0fe690c10a3b7fb0ff6209f8b4b0bf671"
 _INDEX = "_briefing_lookups_by_anchor"
-#: WeasyPrint's own method, once replaced (the tests compare the two)
+#: WeasyPrint's own methods, once replaced (the tests compare them with the repairs)
 replaced: Any = None
+replaced_collect: Any = None
 
 
 def cache_target_page_counters(self: Any, anchor_name: str, page_counter_values: Any,
@@ -37,7 +53,8 @@ def cache_target_page_counters(self: Any, anchor_name: str, page_counter_values:
     item = self.target_lookup_items.get(anchor_name)
     if item and item.state == "up-to-date":
         item.page_maker_index = page_maker_index
-        if item.cached_page_counter_values != page_counter_values:
+        before = item.cached_page_counter_values
+        if before != page_counter_values:
             item.cached_page_counter_values = copy.deepcopy(page_counter_values)
             # Spread the news: update boxes affected by a change in the anchor's page
             # counter values (those with a missing target counter for it, in order).
@@ -49,7 +66,11 @@ def cache_target_page_counters(self: Any, anchor_name: str, page_counter_values:
                     lookup.pending = True
                     continue
                 for counter_name in missing_counters:
-                    if page_counter_values.get(counter_name) is not None:
+                    value = page_counter_values.get(counter_name)
+                    # WeasyPrint's own test stops at "not None": a reference printing only
+                    # the target's `page` was parsed and laid out again when only `pages`
+                    # changed, which it does once for every target after the first pass
+                    if value is not None and value != before.get(counter_name):
                         remake_state = page_maker[lookup.page_maker_index][-1]
                         remake_state["content_changed"] = True
                         lookup.parse_again(lookup.cached_page_counter_values)
@@ -72,6 +93,76 @@ def _lookups_of(collector: Any, anchor_name: str) -> list[Any]:
     return lookups
 
 
+def collect_missing_counters(self: Any, parent_box: Any, css_token: str,
+                             parse_again_function: Any, missing_counters: list[str],
+                             missing_target_counters: dict[Any, list[str]]) -> None:
+    """WeasyPrint 70's method, given the missing counters `compute_content_list` meant."""
+    if self.collecting and css_token == "content":
+        meant = _meant_missing_counters(self, parent_box)
+        if meant is not None and _same_counters(meant, missing_counters,
+                                                missing_target_counters):
+            missing_counters, missing_target_counters = [], meant
+    replaced_collect(self, parent_box, css_token, parse_again_function, missing_counters,
+                     missing_target_counters)
+
+
+def _meant_missing_counters(collector: Any, box: Any) -> dict[str, list[str]] | None:
+    """The target counters `box`'s `content` misses, by the name of each target, as
+    `compute_content_list` walks them (stopping where it stops: at a target not laid out
+    yet); None where its own lists could hold more than that (a `counter()` or
+    `counters()`, whose missing names it files in whichever list it last named)."""
+    content = box.style["content"]
+    if not isinstance(content, (list, tuple)):
+        return None
+    meant: dict[str, list[str]] = {}
+    for kind, value in content:
+        if kind in ("counter()", "counters()"):
+            return None
+        if kind not in ("target-counter()", "target-counters()", "target-text()"):
+            continue
+        if kind != "target-text()" and value[-1] == "none":
+            continue
+        name = _target_name(value[0], box)
+        item = collector.target_lookup_items.get(name)
+        if item is None or item.state != "up-to-date":
+            break
+        if kind == "target-text()":
+            continue
+        counter_name = value[1]
+        if counter_name not in item.target_box.cached_counter_values:
+            found = meant.setdefault(name, [])
+            if counter_name not in found:
+                found.append(counter_name)
+        if kind == "target-counters()" and value[2][0] != "string":
+            break
+    return meant
+
+
+def _target_name(token: Any, box: Any) -> Any:
+    """The anchor a target token names for `box`, as `TargetCollector.lookup_target` reads
+    it (an `attr()` read from the box's element)."""
+    from weasyprint.css.targets import anchor_name_from_token
+    from weasyprint.urls import get_url_tuple
+
+    if token[0] == "attr()":
+        attribute, kind, fallback = token[1]
+        value = box.element.get(attribute, fallback)
+        if kind == "string":
+            token = ("string", value)
+        elif kind == "url":
+            token = ("url", get_url_tuple(value, box.style.base_url))
+    return anchor_name_from_token(token)
+
+
+def _same_counters(meant: dict[str, list[str]], missing_counters: list[str],
+                   missing_target_counters: dict[Any, list[str]]) -> bool:
+    """Whether the repaired lists name the very counters WeasyPrint's do, only filed
+    differently: anything else and WeasyPrint's own lists are kept."""
+    theirs = {*missing_counters, *(c for found in missing_target_counters.values()
+                                   for c in found)}
+    return theirs == {c for found in meant.values() for c in found}
+
+
 def source_digest(function: Any) -> str | None:
     try:
         return hashlib.sha256(inspect.getsource(function).encode()).hexdigest()
@@ -79,17 +170,22 @@ def source_digest(function: Any) -> str | None:
         return None
 
 
-def install_linear_target_counters() -> bool:
-    """Replace the collector's method when it is the one this module was written from;
-    whether the replacement is in place."""
+def install_target_counters() -> bool:
+    """Put the repairs in place over the sources they were written from, each on its own;
+    whether both are in place."""
     from weasyprint.css.targets import TargetCollector
+    from weasyprint.formatting_structure import build
 
+    global replaced, replaced_collect
     current = TargetCollector.cache_target_page_counters
-    if current is cache_target_page_counters:
-        return True
-    if source_digest(current) != KNOWN_SOURCE:
-        return False
-    global replaced
-    replaced = current
-    TargetCollector.cache_target_page_counters = cache_target_page_counters
-    return True
+    if current is not cache_target_page_counters and source_digest(current) == KNOWN_SOURCE:
+        replaced = current
+        TargetCollector.cache_target_page_counters = cache_target_page_counters
+    collect = TargetCollector.collect_missing_counters
+    if (collect is not collect_missing_counters
+            and source_digest(collect) == KNOWN_COLLECT_SOURCE
+            and source_digest(build.compute_content_list) == KNOWN_CONTENT_LIST_SOURCE):
+        replaced_collect = collect
+        TargetCollector.collect_missing_counters = collect_missing_counters
+    return (TargetCollector.cache_target_page_counters is cache_target_page_counters
+            and TargetCollector.collect_missing_counters is collect_missing_counters)
