@@ -1,9 +1,12 @@
-"""render/parsed_css.py: a stylesheet parsed once per process lays out as a fresh parse does.
+"""render/parsed_css.py: a stylesheet parsed and validated once per process lays out as a
+fresh parse does.
 
-The builds run in a new interpreter, so the first one parses every stylesheet afresh and the
-second reuses every parse; both must give the same bytes. The project's stylesheet has the
-values WeasyPrint resolves from tokens at layout time (calc, min, max, percentages, custom
-properties), where a parse shared between layouts would show if WeasyPrint changed it."""
+The builds run in a new interpreter, so the first one parses and validates every stylesheet
+afresh and the second reuses every parse and validation; both must give the same bytes and the
+same warnings. The project's stylesheet has the values WeasyPrint resolves from tokens at
+layout time (calc, min, max, percentages, custom properties), where a parse shared between
+layouts would show if WeasyPrint changed it, a declaration WeasyPrint ignores when it
+validates it, and one it ignores only at layout, once its `var()` is known."""
 
 from __future__ import annotations
 
@@ -20,21 +23,26 @@ CUSTOM_CSS = """\
 .answer p { margin-left: calc(5% - 3px); padding-right: max(2%, 4px); }
 h1 { letter-spacing: min(0.05em, 1px); margin-bottom: var(--gap); }
 .question { width: calc(100% - 2 * var(--gap)); }
+.answer { colr: red; --not-a-colour: 12px; }
+.answer p { color: var(--not-a-colour); }
 """
 
 TWICE = """
 import json, sys
 from pathlib import Path
-import briefing, weasyprint
+import briefing, weasyprint, weasyprint.css
 project = Path(sys.argv[1])
-found = []
+found, warnings, validated = [], [], []
 for run in ("fresh", "reused"):
     result = briefing.build([project / "content" / "doc.yaml"], project=project,
                             out_dir=project / run)
     assert result.ok, result
     found.append((project / run / "doc.pdf").read_bytes().hex())
+    warnings.append([w.message for o in result.outputs for w in o.warnings])
+    validated.append(weasyprint.css.preprocess_declarations.cache_info())
 info = weasyprint.tinycss2.cache_info()
-print(json.dumps({"same": found[0] == found[1], "hits": info.hits, "misses": info.misses}))
+print(json.dumps({"same": found[0] == found[1], "hits": info.hits, "misses": info.misses,
+                  "warnings": warnings, "validated": validated}))
 """
 
 
@@ -50,6 +58,13 @@ def test_a_reused_parse_gives_the_same_bytes(tmp_path: Path) -> None:
     assert found["misses"] >= 1  # the theme's stylesheets with the project's, parsed once
     assert found["hits"] >= found["misses"]  # ... and all of them reused by the second build
     assert found["same"] is True
+    (first_hits, first_misses), (hits, _) = found["validated"]
+    assert first_misses > 100  # every rule's declarations validated by the first build ...
+    assert hits - first_hits >= first_misses - 30  # ... and reused by the second
+    fresh, reused = found["warnings"]
+    assert any("colr" in w for w in fresh)  # ignored while validating
+    assert any("12px" in w for w in fresh)  # ignored at layout, its var() known
+    assert reused == fresh
 
 
 def test_only_weasyprints_css_sees_the_remembering_parse() -> None:
@@ -66,3 +81,13 @@ def test_only_weasyprints_css_sees_the_remembering_parse() -> None:
     second = remembering.parse_stylesheet("p { color: red }")
     assert first == second and first is not second  # the same rules, in a list of its own
     assert remembering.serialize(first) == "p { color: red }"  # the rest is tinycss2's
+    import weasyprint.css
+
+    assert weasyprint.css.tinycss2 is remembering  # the css package's rule blocks
+    rule = first[0]
+    block = remembering.parse_blocks_contents(rule.content, skip_whitespace=True)
+    again = remembering.parse_blocks_contents(rule.content, skip_whitespace=True)
+    assert block == again and block is not again and block[0] is again[0]
+    assert block[0].type == "declaration"
+    own = tinycss2.parse_blocks_contents(rule.content, skip_whitespace=True)
+    assert own[0] is not block[0]  # tinycss2's own parse is not remembered
