@@ -132,6 +132,9 @@ _LAID_OUT: OrderedDict[str, tuple[RenderedPart, tuple[tuple[str, tuple[int, int]
 _LAID_OUT = OrderedDict()
 _LAID_OUT_MAX = 64
 _LAID_OUT_LOCK = threading.Lock()
+#: each part's anchors' page counters as its last layout left them, for warm rebuilds: by
+#: the part's name, document and project, whatever its HTML now
+_PAGES_LAID_OUT: OrderedDict[tuple[str, str, str], dict[str, Any]] = OrderedDict()
 
 
 def _file_state(url: str) -> tuple[int, int] | None:
@@ -151,7 +154,9 @@ def render_pdf(html: str, *, name: str, base: Path, project: Path, shown: str,
 
     `reuse` (a warm rebuild in a running process: the preview): a part whose HTML, folders
     and fetched files (images, fonts: same modification time and size) are unchanged since it
-    was last laid out is returned as it was, warnings included, without any layout."""
+    was last laid out is returned as it was, warnings included, without any layout; one that
+    changed is laid out with the pages its anchors had last time as a guess (targets.py:
+    pages with page references are then laid out once, not twice, where the guess holds)."""
     key = hashlib.sha256("\0".join(
         (html, name, str(base.resolve()), str(project.resolve()), shown, str(tagged))
     ).encode("utf-8", "surrogatepass")).hexdigest()
@@ -162,17 +167,28 @@ def render_pdf(html: str, *, name: str, base: Path, project: Path, shown: str,
             LOG.info("%s: %s unchanged, not laid out again", shown, name)
             return found[0]
     fetched: list[str] = []
-    part = _render_pdf(html, name=name, base=base, project=project, shown=shown,
-                       tagged=tagged, fetched=fetched)
-    if reuse:
-        states = tuple((url, _file_state(url)) for url in dict.fromkeys(fetched)
-                       if url.startswith("file:"))
-        with _LAID_OUT_LOCK:
-            _LAID_OUT[key] = (part, states)
-            _LAID_OUT.move_to_end(key)
-            while len(_LAID_OUT) > _LAID_OUT_MAX:
-                _LAID_OUT.popitem(last=False)
+    if not reuse:
+        return _render_pdf(html, name=name, base=base, project=project, shown=shown,
+                           tagged=tagged, fetched=fetched)
+    from briefing.render.targets import guessed_pages
+
+    same_part = (name, shown, str(project.resolve()))
+    with guessed_pages(_PAGES_LAID_OUT.get(same_part)) as laid_out:
+        part = _render_pdf(html, name=name, base=base, project=project, shown=shown,
+                           tagged=tagged, fetched=fetched)
+    states = tuple((url, _file_state(url)) for url in dict.fromkeys(fetched)
+                   if url.startswith("file:"))
+    with _LAID_OUT_LOCK:
+        _remember(_LAID_OUT, key, (part, states))
+        _remember(_PAGES_LAID_OUT, same_part, laid_out)
     return part
+
+
+def _remember(found: OrderedDict[Any, Any], key: Any, value: Any) -> None:
+    found[key] = value
+    found.move_to_end(key)
+    while len(found) > _LAID_OUT_MAX:
+        found.popitem(last=False)
 
 
 def _render_pdf(html: str, *, name: str, base: Path, project: Path, shown: str,

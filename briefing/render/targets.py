@@ -23,8 +23,16 @@ was written from (recognised by a digest: another WeasyPrint keeps its own):
   whose page counters changed only in `pages` no longer re-parses references that print
   only its `page`.
 
+A warm rebuild (the preview's) also starts from a **guess**: the page of each anchor as the
+last layout of the same part left it (`guessed_pages`). A reference prints its target's
+guessed page from the start, so a page with references to targets further on needs no second
+layout when the guess holds; where it does not, WeasyPrint's own comparison, once the target
+is laid out, lays out again every page whose references guessed wrong, as it does for a page
+that printed no number at first. A guess can cost a layout, never a wrong number.
+
 The repaired lookups print the same numbers; tests/render/test_targets.py compares the bytes
-with WeasyPrint's own methods and counts the page layouts.
+with WeasyPrint's own methods (and those of a guessed layout, right or wrong, with a cold
+one) and counts the page layouts.
 """
 
 from __future__ import annotations
@@ -32,16 +40,48 @@ from __future__ import annotations
 import copy
 import hashlib
 import inspect
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 #: sha256 of the sources of WeasyPrint 70's methods and function this module repairs
 KNOWN_SOURCE = "545eb30bb50f0e4921f6405ed31cfcc20bb92f32c85b549fe81507cbf27d6dee"
 KNOWN_COLLECT_SOURCE = "24ea43be86560c9db5b931269d67af82528cb44a8ced2a25e57036859bebe0cc"
 KNOWN_CONTENT_LIST_SOURCE = "3a5674cabd84f48ae9247650a73ad3c0fe690c10a3b7fb0ff6209f8b4b0bf671"
+KNOWN_ANCHOR_SOURCE = "e016cc3f10624811065a00de286bb6822c555e1e1491aacd4432bdf6f4db425e"
 _INDEX = "_briefing_lookups_by_anchor"
 #: WeasyPrint's own methods, once replaced (the tests compare them with the repairs)
 replaced: Any = None
 replaced_collect: Any = None
+replaced_anchor: Any = None
+
+#: the layout running in this context: each anchor's page counters as guessed, and as laid out
+_PAGES: ContextVar[tuple[Mapping[str, Any], dict[str, Any]] | None] = ContextVar(
+    "briefing_guessed_pages", default=None)
+
+
+@contextmanager
+def guessed_pages(guess: Mapping[str, Any] | None) -> Iterator[dict[str, Any]]:
+    """Lay out with each anchor's page counters guessed as `guess` has them (the last layout
+    of the same part; None: nothing guessed); yields what this layout leaves them at, the
+    guess for the next one, filled in once the layout is done."""
+    found: dict[str, Any] = {}
+    token = _PAGES.set((guess or {}, found))
+    try:
+        yield found
+    finally:
+        _PAGES.reset(token)
+
+
+def collect_anchor(self: Any, anchor_name: Any) -> None:
+    """WeasyPrint 70's method; a new anchor starts from its guessed page counters."""
+    new = isinstance(anchor_name, str) and anchor_name not in self.target_lookup_items
+    replaced_anchor(self, anchor_name)
+    pages = _PAGES.get()
+    if new and pages is not None and anchor_name in pages[0]:
+        item = self.target_lookup_items[anchor_name]
+        item.cached_page_counter_values = copy.deepcopy(pages[0][anchor_name])
 
 
 def cache_target_page_counters(self: Any, anchor_name: str, page_counter_values: Any,
@@ -59,22 +99,27 @@ def cache_target_page_counters(self: Any, anchor_name: str, page_counter_values:
             # Spread the news: update boxes affected by a change in the anchor's page
             # counter values (those with a missing target counter for it, in order).
             for lookup in _lookups_of(self, anchor_name):
-                missing_counters = lookup.missing_target_counters[anchor_name]
+                # WeasyPrint's own test stops at "not None": a reference printing only the
+                # target's `page` was parsed and laid out again when only `pages` changed,
+                # which it does once for every target after the first pass, and a guessed
+                # page that held would count as changed
+                if not any(
+                    (value := page_counter_values.get(counter_name)) is not None
+                    and value != before.get(counter_name)
+                    for counter_name in lookup.missing_target_counters[anchor_name]
+                ):
+                    continue
                 # Pending marker for remake_page
                 if (lookup.page_maker_index is None
                         or lookup.page_maker_index >= len(page_maker)):
                     lookup.pending = True
                     continue
-                for counter_name in missing_counters:
-                    value = page_counter_values.get(counter_name)
-                    # WeasyPrint's own test stops at "not None": a reference printing only
-                    # the target's `page` was parsed and laid out again when only `pages`
-                    # changed, which it does once for every target after the first pass
-                    if value is not None and value != before.get(counter_name):
-                        remake_state = page_maker[lookup.page_maker_index][-1]
-                        remake_state["content_changed"] = True
-                        lookup.parse_again(lookup.cached_page_counter_values)
-                        break
+                remake_state = page_maker[lookup.page_maker_index][-1]
+                remake_state["content_changed"] = True
+                lookup.parse_again(lookup.cached_page_counter_values)
+        pages = _PAGES.get()
+        if pages is not None:
+            pages[1][anchor_name] = item.cached_page_counter_values
 
 
 def _lookups_of(collector: Any, anchor_name: str) -> list[Any]:
@@ -176,7 +221,7 @@ def install_target_counters() -> bool:
     from weasyprint.css.targets import TargetCollector
     from weasyprint.formatting_structure import build
 
-    global replaced, replaced_collect
+    global replaced, replaced_collect, replaced_anchor
     current = TargetCollector.cache_target_page_counters
     if current is not cache_target_page_counters and source_digest(current) == KNOWN_SOURCE:
         replaced = current
@@ -187,5 +232,10 @@ def install_target_counters() -> bool:
             and source_digest(build.compute_content_list) == KNOWN_CONTENT_LIST_SOURCE):
         replaced_collect = collect
         TargetCollector.collect_missing_counters = collect_missing_counters
+    anchor = TargetCollector.collect_anchor
+    if anchor is not collect_anchor and source_digest(anchor) == KNOWN_ANCHOR_SOURCE:
+        replaced_anchor = anchor
+        TargetCollector.collect_anchor = collect_anchor
     return (TargetCollector.cache_target_page_counters is cache_target_page_counters
-            and TargetCollector.collect_missing_counters is collect_missing_counters)
+            and TargetCollector.collect_missing_counters is collect_missing_counters
+            and TargetCollector.collect_anchor is collect_anchor)

@@ -4,6 +4,7 @@ each built as a user builds it (the CLI) and checked on the exit code, stderr an
 from __future__ import annotations
 
 import io
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from conftest import pdftotext, run_briefing, write_project
+from conftest import REPO, pdftotext, run_briefing, write_project
 
 UNUSED_NOTE = """\
 title: Alpha
@@ -317,3 +318,38 @@ def test_a_warm_rebuild_lays_out_only_what_changed(tmp_path: Path,
     laid_out.clear()
     assert briefing.build([seed], project=project).ok  # without reuse: everything, as always
     assert laid_out == ["document"]
+
+
+def test_a_warm_rebuild_of_the_seed_guesses_its_pages(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a one-word edit, the seed is laid out with each anchor's page from the last
+    layout as a guess: its contents page is laid out once (cold: twice), and the PDF is the
+    one a cold build of the edited seed gives."""
+    from weasyprint.layout import page as page_layout
+
+    import briefing
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    project = tmp_path / "p"
+    shutil.copytree(REPO / "content", project / "content")
+    seed = project / "content" / "cambodia-faq.yaml"
+    assert briefing.build([seed], project=project, reuse=True).ok
+    seed.write_text(seed.read_text(encoding="utf-8").replace(" research ", " researched ", 1),
+                    encoding="utf-8")
+    layouts: list[int] = []
+    make_page = page_layout.make_page
+
+    def counted(*args: Any) -> Any:
+        layouts.append(args[-2])
+        return make_page(*args)
+
+    monkeypatch.setattr(page_layout, "make_page", counted)
+    assert briefing.build([seed], project=project, out_dir=project / "warm", reuse=True).ok
+    warm = layouts[:]
+    layouts.clear()
+    assert briefing.build([seed], project=project, out_dir=project / "cold").ok
+    pages = len(PdfReader(project / "cold" / "cambodia-faq.pdf").pages)
+    assert sorted(warm) == list(range(1, pages + 1))  # each page once
+    assert len(layouts) > pages  # cold: the contents page waits for the pages it lists
+    assert ((project / "warm" / "cambodia-faq.pdf").read_bytes()
+            == (project / "cold" / "cambodia-faq.pdf").read_bytes())

@@ -19,12 +19,19 @@ from briefing.render.theme import theme_for
 from briefing.source.prepare import prepare
 from tests.conftest import REPO, write_project
 
+Methods = tuple[Callable[..., Any], Callable[..., Any], Callable[..., Any]]
 
-def weasyprints_own() -> tuple[Callable[..., Any], Callable[..., Any]]:
-    """WeasyPrint's own two methods, whether or not an earlier render replaced them."""
+
+def weasyprints_own() -> Methods:
+    """WeasyPrint's own three methods, whether or not an earlier render replaced them."""
     assert targets.install_target_counters()
-    assert targets.replaced is not None and targets.replaced_collect is not None
-    return targets.replaced, targets.replaced_collect
+    own = (targets.replaced, targets.replaced_collect, targets.replaced_anchor)
+    assert None not in own
+    return own
+
+
+REPAIRED: Methods = (targets.cache_target_page_counters, targets.collect_missing_counters,
+                     targets.collect_anchor)
 
 
 def long_document() -> str:
@@ -64,11 +71,11 @@ class Rendered:
     page_layouts: int  # make_page: a page laid out again counts again
 
 
-def render(html: str, project: Path, methods: tuple[Callable[..., Any], Callable[..., Any]],
+def render(html: str, project: Path, methods: Methods,
            monkeypatch: pytest.MonkeyPatch) -> Rendered:
     from weasyprint.layout import page as page_layout
 
-    cache, collect = methods
+    cache, collect, anchor = methods
     calls: list[str] = []
     layouts: list[int] = []
     make_page = page_layout.make_page
@@ -85,6 +92,7 @@ def render(html: str, project: Path, methods: tuple[Callable[..., Any], Callable
         patch.setattr(targets, "install_target_counters", lambda: True)
         patch.setattr(TargetCollector, "cache_target_page_counters", counted)
         patch.setattr(TargetCollector, "collect_missing_counters", collect)
+        patch.setattr(TargetCollector, "collect_anchor", anchor)
         patch.setattr(page_layout, "make_page", laid_out)
         part = render_pdf(html, name="document", base=project / "content", project=project,
                           shown="content/doc.yaml")
@@ -95,10 +103,9 @@ def test_the_same_bytes_as_weasyprints_own(html_and_project: tuple[str, Path],
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     html, project = html_and_project
     own = weasyprints_own()
-    repaired = (targets.cache_target_page_counters, targets.collect_missing_counters)
-    assert own[0] is not repaired[0] and own[1] is not repaired[1]
+    assert not set(own) & set(REPAIRED)
     theirs = render(html, project, own, monkeypatch)
-    mine = render(html, project, repaired, monkeypatch)
+    mine = render(html, project, REPAIRED, monkeypatch)
     assert mine.pdf == theirs.pdf
     assert mine.pages == theirs.pages > 5
     assert theirs.anchor_calls > 100
@@ -117,7 +124,40 @@ def test_only_the_target_counters_of_content_are_refiled() -> None:
     assert targets._meant_missing_counters(TargetCollector(), box) is None
 
 
-@pytest.mark.parametrize("name", ["cache_target_page_counters", "collect_missing_counters"])
+def test_a_guess_that_holds_lays_each_page_out_once(html_and_project: tuple[str, Path],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A warm rebuild guesses each anchor's page from the last layout of the part: where
+    the guess holds, no page is laid out twice, and the bytes are those of a cold layout."""
+    html, project = html_and_project
+    with targets.guessed_pages(None) as laid_out:
+        cold = render(html, project, REPAIRED, monkeypatch)
+    assert len(laid_out) > 40  # every question's and every call's page
+    with targets.guessed_pages(laid_out) as again:
+        warm = render(html, project, REPAIRED, monkeypatch)
+    assert warm.pdf == cold.pdf
+    assert cold.page_layouts > cold.pages
+    assert warm.page_layouts == warm.pages
+    assert {name: found["page"] for name, found in again.items()} == {
+        name: found["page"] for name, found in laid_out.items()}
+
+
+def test_a_wrong_guess_costs_layouts_not_numbers(html_and_project: tuple[str, Path],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every page guessed one too far (as after an edit that pushed everything on): the
+    pages with references are laid out again, with the numbers of a cold layout."""
+    html, project = html_and_project
+    with targets.guessed_pages(None) as laid_out:
+        cold = render(html, project, REPAIRED, monkeypatch)
+    wrong = {name: {**values, "page": [values["page"][0] + 1]}
+             for name, values in laid_out.items()}
+    with targets.guessed_pages(wrong):
+        warm = render(html, project, REPAIRED, monkeypatch)
+    assert warm.pdf == cold.pdf
+    assert warm.page_layouts > warm.pages
+
+
+@pytest.mark.parametrize("name", ["cache_target_page_counters", "collect_missing_counters",
+                                  "collect_anchor"])
 def test_installed_over_this_weasyprint_only(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     assert targets.install_target_counters()  # WeasyPrint 70: its sources are known
     assert getattr(TargetCollector, name) is getattr(targets, name)
