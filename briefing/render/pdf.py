@@ -195,6 +195,7 @@ def _render_pdf(html: str, *, name: str, base: Path, project: Path, shown: str,
                 tagged: bool, fetched: list[str]) -> RenderedPart:
     from briefing.render.actual_text import install_actual_text
     from briefing.render.parsed_css import install_parsed_css
+    from briefing.render.pseudo_styles import install_pseudo_styles
     from briefing.render.targets import install_target_counters
     from briefing.render.tounicode import install_unicode_fallback, layout_hyphens_soft
 
@@ -202,6 +203,7 @@ def _render_pdf(html: str, *, name: str, base: Path, project: Path, shown: str,
     install_actual_text()  # extracted Khmer text equals the source (see source/khmer.py)
     install_target_counters()  # page references: linear, no needless page layouts
     install_parsed_css()  # each stylesheet's text parsed once per process (parsed_css.py)
+    install_pseudo_styles()  # six pseudo-elements' styles made only when asked for
     install_unicode_fallback()  # every glyph drawn has a Unicode value (PDF/UA)
     install_layout_checks()  # the time limit stops a layout on any thread (timelimit.py)
     html = zero_width_breaks(html)
