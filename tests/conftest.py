@@ -40,6 +40,34 @@ def write_project(root: Path, files: dict[str, str | bytes]) -> Path:
     return root
 
 
+def page_numbered_faq(title: str, questions: int, notes: int, sentences: tuple[int, int]) -> str:
+    """A document whose contents and notes' back-links all print page numbers: question n is
+    `sentences[0] + n % sentences[1]` sentences long and calls note n % `notes`."""
+    lines = [f"title: {title}", "sections:", "  - title: Questions", "    questions:"]
+    sentence = "The public justice system responds to the crime and the survivors. "
+    for n in range(questions):
+        lines += [f"      - question: Question {n + 1} with a page number?",
+                  f"        answer: {sentence * (sentences[0] + n % sentences[1])}"
+                  f"[^n{n % notes}]"]
+    lines.append("footnotes:")
+    lines += [f"  n{i}: Note {i}." for i in range(notes)]
+    return "\n".join(lines) + "\n"
+
+
+def one_layout_html(root: Path, document: str, **options: bool) -> tuple[str, Path]:
+    """The HTML of `document`'s one layout on A5 (`options`: document_html's), and the project
+    made for it in `root` (the document is its content/doc.yaml)."""
+    from briefing.render.html import PAPERS, document_html
+    from briefing.render.theme import theme_for
+    from briefing.source.prepare import prepare
+
+    project = write_project(root, {"content/doc.yaml": document})
+    composed = prepare(project / "content" / "doc.yaml", project)
+    html = document_html(composed, theme_for(REPO), PAPERS["a5"], **options)
+    assert html is not None
+    return html, project
+
+
 @pytest.fixture
 def rendered_parts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The name of every part WeasyPrint is asked to lay out from now on in this test

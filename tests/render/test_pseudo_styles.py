@@ -12,11 +12,8 @@ from weasyprint import css as weasyprint_css
 from weasyprint.css import StyleFor
 
 from briefing.render import pseudo_styles
-from briefing.render.html import PAPERS, document_html
 from briefing.render.pdf import render_pdf
-from briefing.render.theme import theme_for
-from briefing.source.prepare import prepare
-from tests.conftest import REPO, write_project
+from tests.conftest import one_layout_html
 
 DOCUMENT = """\
 title: Pseudo-elements
@@ -43,11 +40,7 @@ footnotes:
 
 @pytest.fixture(scope="module")
 def html_and_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
-    project = write_project(tmp_path_factory.mktemp("pseudo"), {"content/doc.yaml": DOCUMENT})
-    composed = prepare(project / "content" / "doc.yaml", project)
-    html = document_html(composed, theme_for(REPO), PAPERS["a5"], page_notes=True)
-    assert html is not None
-    return html, project
+    return one_layout_html(tmp_path_factory.mktemp("pseudo"), DOCUMENT, page_notes=True)
 
 
 def render(html: str, project: Path, methods: tuple[Any, Any],

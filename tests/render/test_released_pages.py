@@ -15,32 +15,15 @@ import pytest
 from weasyprint.formatting_structure import boxes
 
 from briefing.render import released_pages
-from briefing.render.html import PAPERS, document_html
 from briefing.render.pdf import render_pdf
-from briefing.render.theme import theme_for
-from briefing.source.prepare import prepare
-from tests.conftest import REPO, write_project
-
-
-def long_document() -> str:
-    lines = ["title: Released pages", "sections:", "  - title: Questions", "    questions:"]
-    sentence = "The public justice system responds to the crime and the survivors. "
-    for n in range(30):
-        lines += [f"      - question: Question {n + 1}?",
-                  f"        answer: {sentence * (3 + n % 5)}[^n{n % 4}]"]
-    lines.append("footnotes:")
-    lines += [f"  n{i}: Note {i}." for i in range(4)]
-    return "\n".join(lines) + "\n"
+from tests.conftest import one_layout_html, page_numbered_faq
 
 
 @pytest.fixture(scope="module")
 def html_and_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
-    project = write_project(tmp_path_factory.mktemp("released"),
-                            {"content/doc.yaml": long_document()})
-    composed = prepare(project / "content" / "doc.yaml", project)
-    html = document_html(composed, theme_for(REPO), PAPERS["a5"], notes_follow=True)
-    assert html is not None
-    return html, project
+    return one_layout_html(tmp_path_factory.mktemp("released"),
+                           page_numbered_faq("Released pages", 30, 4, (3, 5)),
+                           notes_follow=True)
 
 
 @pytest.fixture

@@ -13,11 +13,8 @@ import pytest
 from weasyprint.css.targets import TargetCollector
 
 from briefing.render import targets
-from briefing.render.html import PAPERS, document_html
 from briefing.render.pdf import render_pdf
-from briefing.render.theme import theme_for
-from briefing.source.prepare import prepare
-from tests.conftest import REPO, write_project
+from tests.conftest import one_layout_html, page_numbered_faq
 
 Methods = tuple[Callable[..., Any], Callable[..., Any], Callable[..., Any]]
 
@@ -34,26 +31,13 @@ REPAIRED: Methods = (targets.cache_target_page_counters, targets.collect_missing
                      targets.collect_anchor)
 
 
-def long_document() -> str:
-    """40 questions, each calling one of 8 notes: a contents of 40 page numbers, and each
-    note's back-links with the page of each of its 5 calls."""
-    lines = ["title: Page references", "sections:", "  - title: Questions", "    questions:"]
-    sentence = "The public justice system responds to the crime and the survivors. "
-    for n in range(40):
-        lines += [f"      - question: Question {n + 1} with a page number?",
-                  f"        answer: {sentence * (2 + n % 7)}[^n{n % 8}]"]
-    lines.append("footnotes:")
-    lines += [f"  n{i}: Note {i}." for i in range(8)]
-    return "\n".join(lines) + "\n"
-
-
 @pytest.fixture(scope="module")
 def html_and_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
-    project = write_project(tmp_path_factory.mktemp("targets"),
-                            {"content/doc.yaml": long_document()})
-    composed = prepare(project / "content" / "doc.yaml", project)
-    html = document_html(composed, theme_for(REPO), PAPERS["a5"], notes_follow=True)
-    assert html is not None
+    """40 questions, each calling one of 8 notes: a contents of 40 page numbers, and each
+    note's back-links with the page of each of its 5 calls."""
+    html, project = one_layout_html(tmp_path_factory.mktemp("targets"),
+                                    page_numbered_faq("Page references", 40, 8, (2, 7)),
+                                    notes_follow=True)
     # The built-in references name their targets with attr(), which WeasyPrint does not
     # index by anchor; a project's stylesheet may name them with url(), which it does: the
     # section's heading here prints the pages of three questions further on.
