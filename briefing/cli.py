@@ -581,6 +581,9 @@ def main() -> None:
         if done.code is not None and not isinstance(done.code, int):
             print(done.code, file=sys.stderr)
     logging.shutdown()
+    rendering = sys.modules.get("briefing.render.pdf")
+    if rendering is not None:  # os._exit runs no exit handler: a project's copied fonts
+        rendering.remove_font_folders()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing left to say
             stream.flush()

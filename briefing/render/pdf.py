@@ -6,9 +6,12 @@ across separately rendered parts and build the outline of the merged file.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import logging
+import sys
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -109,6 +112,9 @@ class _FontConfigurations(threading.local):
 
 
 _FONTS = _FontConfigurations()
+#: every FontConfiguration made, in any thread, for `remove_font_folders`
+_ALL_FONTS: weakref.WeakSet[Any] = weakref.WeakSet()
+_ALL_FONTS_LOCK = threading.Lock()
 
 
 def font_configuration(project: Path) -> Any:
@@ -123,7 +129,42 @@ def font_configuration(project: Path) -> Any:
     found = _FONTS.by_project.get(key)
     if found is None:
         found = _FONTS.by_project[key] = FontConfiguration()
+        with _ALL_FONTS_LOCK:
+            if not _ALL_FONTS:
+                _remove_font_folders_at_exit()
+            _ALL_FONTS.add(found)
     return found
+
+
+def remove_font_folders() -> None:
+    """Remove the temporary folders WeasyPrint copied a project's @font-face fonts into.
+
+    A FontConfiguration removes its folder when it is deleted, but the ones kept for the
+    process (above) live until the interpreter's teardown, when `shutil` is already gone
+    ("Exception ignored in FontConfiguration.__del__", the folder left behind), or past it:
+    the CLI ends with `os._exit`, which deletes nothing. So the CLI calls this before it
+    exits, and any other process at its exit."""
+    import shutil
+
+    with _ALL_FONTS_LOCK:
+        configurations = list(_ALL_FONTS)
+        _ALL_FONTS.clear()
+    for configuration in configurations:
+        folder = getattr(configuration, "_folder", None)
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
+            configuration._folder = None
+
+
+def _remove_font_folders_at_exit() -> None:
+    """At this process's exit: atexit, and in a pool's worker (which ends with `os._exit`
+    once multiprocessing's own exit handlers ran) one of those. Twice is harmless."""
+    atexit.register(remove_font_folders)
+    multiprocessing = sys.modules.get("multiprocessing")
+    if multiprocessing is not None and multiprocessing.parent_process() is not None:
+        from multiprocessing import util
+
+        util.Finalize(None, remove_font_folders, exitpriority=10)
 
 
 #: parts laid out earlier in this process, for warm rebuilds (`reuse=True`): by a digest of
