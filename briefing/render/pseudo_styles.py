@@ -81,6 +81,8 @@ def install_pseudo_styles() -> bool:
     global replaced_set, replaced_call
     with _LOCK:
         current_set, current_call = StyleFor.set_computed_styles, StyleFor.__call__
+        if current_set is set_computed_styles and current_call is style_for:
+            return True  # in place: no source read again on every layout
         own_set = replaced_set if current_set is set_computed_styles else current_set
         own_call = replaced_call if current_call is style_for else current_call
         if (source_digest(own_set) != KNOWN_SET_SOURCE
