@@ -238,6 +238,7 @@ def _render_pdf(html: str, *, name: str, base: Path, project: Path, shown: str,
     from briefing.render.parsed_css import install_parsed_css
     from briefing.render.pseudo_styles import install_pseudo_styles
     from briefing.render.released_pages import install_released_pages, release_pages
+    from briefing.render.shared_styles import install_shared_styles
     from briefing.render.targets import install_target_counters
     from briefing.render.tounicode import install_unicode_fallback, layout_hyphens_soft
 
@@ -246,6 +247,7 @@ def _render_pdf(html: str, *, name: str, base: Path, project: Path, shown: str,
     install_target_counters()  # page references: linear, no needless page layouts
     install_parsed_css()  # each stylesheet's text parsed once per process (parsed_css.py)
     install_pseudo_styles()  # six pseudo-elements' styles made only when asked for
+    install_shared_styles()  # equivalent elements given one style (shared_styles.py)
     install_released_pages()  # a page laid out again freed at once (released_pages.py)
     install_unicode_fallback()  # every glyph drawn has a Unicode value (PDF/UA)
     install_layout_checks()  # the time limit stops a layout on any thread (timelimit.py)

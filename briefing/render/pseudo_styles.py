@@ -16,6 +16,9 @@ anyway (a `ComputedStyle` fills itself in as properties are read), so when it is
 not change a value: the same bytes (tests/render/test_pseudo_styles.py). A pseudo-element
 whose declarations name an anchor is made at once, as WeasyPrint registers anchors while it
 makes styles. Installed only over the sources it was written from (recognised by a digest).
+
+The cascaded declarations kept, and the styles made, are shared with equivalent ones
+(render/shared_styles.py).
 """
 
 from __future__ import annotations
@@ -23,6 +26,12 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from briefing.render.shared_styles import (
+    remember_pseudo_style,
+    share_page_style,
+    shared_cascade,
+    shared_pseudo_style,
+)
 from briefing.render.targets import source_digest
 
 #: the pseudo-elements WeasyPrint's user-agent stylesheet gives every element
@@ -41,7 +50,8 @@ replaced_call: Any = None
 def set_computed_styles(self: Any, element: Any, parent: Any, root: Any = None,
                         pseudo_type: str | None = None, base_url: Any = None,
                         target_collector: Any = None) -> None:
-    """WeasyPrint 70's method; for the six pseudo-elements of an element, kept for later."""
+    """WeasyPrint 70's method; for the six pseudo-elements of an element, kept for later;
+    the cascaded declarations a style keeps, shared."""
     if pseudo_type in DEFERRED and parent is element:
         cascaded = self.get_cascaded_styles().get((element, pseudo_type))
         if cascaded is not None and "anchor" not in cascaded:
@@ -50,9 +60,15 @@ def set_computed_styles(self: Any, element: Any, parent: Any, root: Any = None,
             shared = (root, base_url, target_collector)
             kept = self.__dict__.setdefault(_DEFERRED_ATTRIBUTE, (shared, {}))
             if kept[0] == shared:
-                kept[1].setdefault(pseudo_type, {})[element] = cascaded
+                kept[1].setdefault(pseudo_type, {})[element] = shared_cascade(self, cascaded)
                 return
     replaced_set(self, element, parent, root, pseudo_type, base_url, target_collector)
+    if isinstance(element, tuple):  # a page type, whose dict gets declarations for every page
+        share_page_style(self, element, pseudo_type)
+        return
+    computed = self.get_computed_styles().get((element, pseudo_type))
+    if computed is not None:
+        computed.cascaded = shared_cascade(self, computed.cascaded)
 
 
 def style_for(self: Any, element: Any, pseudo_type: str | None = None) -> Any:
@@ -60,7 +76,10 @@ def style_for(self: Any, element: Any, pseudo_type: str | None = None) -> Any:
     if pseudo_type in DEFERRED:
         kept = self.__dict__.get(_DEFERRED_ATTRIBUTE)
         cascaded = kept[1].get(pseudo_type, {}).pop(element, None) if kept else None
-        if cascaded is not None:
+        if cascaded is not None and (style := shared_pseudo_style(
+                self, element, pseudo_type, cascaded)) is not None:
+            self.get_computed_styles()[element, pseudo_type] = style
+        elif cascaded is not None:
             root, base_url, target_collector = kept[0]
             cascaded_styles = self.get_cascaded_styles()
             # what WeasyPrint's method reads, put back for it (cleared after the cascade)
@@ -70,6 +89,7 @@ def style_for(self: Any, element: Any, pseudo_type: str | None = None) -> Any:
                              target_collector)
             finally:
                 del cascaded_styles[element, pseudo_type]
+            remember_pseudo_style(self, element, pseudo_type, cascaded)
     return replaced_call(self, element, pseudo_type)
 
 
