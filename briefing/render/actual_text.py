@@ -34,7 +34,7 @@ def install_actual_text() -> None:
     if current is None or getattr(current, "_briefing_actual_text", False):
         return
 
-    import pydyf  # type: ignore[import-untyped]
+    import pydyf
 
     original = current
 

@@ -235,6 +235,7 @@ def _remember(found: OrderedDict[Any, Any], key: Any, value: Any) -> None:
 def _render_pdf(html: str, *, name: str, base: Path, project: Path, shown: str,
                 tagged: bool, fetched: list[str]) -> RenderedPart:
     from briefing.render.actual_text import install_actual_text
+    from briefing.render.drawn_streams import install_drawn_streams
     from briefing.render.parsed_css import install_parsed_css
     from briefing.render.pseudo_styles import install_pseudo_styles
     from briefing.render.released_pages import install_released_pages, release_pages
@@ -249,6 +250,7 @@ def _render_pdf(html: str, *, name: str, base: Path, project: Path, shown: str,
     install_pseudo_styles()  # six pseudo-elements' styles made only when asked for
     install_shared_styles()  # equivalent elements given one style (shared_styles.py)
     install_released_pages()  # a page laid out again freed at once (released_pages.py)
+    install_drawn_streams()  # a drawn page's stream compressed at once (drawn_streams.py)
     install_unicode_fallback()  # every glyph drawn has a Unicode value (PDF/UA)
     install_layout_checks()  # the time limit stops a layout on any thread (timelimit.py)
     html = zero_width_breaks(html)
