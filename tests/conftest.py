@@ -54,6 +54,23 @@ def page_numbered_faq(title: str, questions: int, notes: int, sentences: tuple[i
     return "\n".join(lines) + "\n"
 
 
+def installed_over_its_source_only(install: Callable[[], bool], owner: object, name: str,
+                                   own: object, mine: object,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """`install` leaves another function at `owner.name` alone (its source is not the one the
+    replacement was written for), and puts `mine` there over WeasyPrint's `own`."""
+
+    def other(*args: object, **kwargs: object) -> None:
+        """Another WeasyPrint's function."""
+
+    monkeypatch.setattr(owner, name, other)
+    assert not install()
+    assert getattr(owner, name) is other
+    monkeypatch.setattr(owner, name, own)
+    assert install()
+    assert getattr(owner, name) is mine
+
+
 def one_layout_html(root: Path, document: str, **options: bool) -> tuple[str, Path]:
     """The HTML of `document`'s one layout on A5 (`options`: document_html's), and the project
     made for it in `root` (the document is its content/doc.yaml)."""

@@ -14,7 +14,7 @@ from weasyprint import document as weasyprint_document
 
 from briefing.render import drawn_streams
 from briefing.render.pdf import render_pdf
-from tests.conftest import one_layout_html, page_numbered_faq
+from tests.conftest import installed_over_its_source_only, one_layout_html, page_numbered_faq
 
 
 @pytest.fixture(scope="module")
@@ -62,14 +62,6 @@ def test_the_same_bytes_as_weasyprints_own(html_and_project: tuple[str, Path], t
 
 def test_installed_over_these_sources_only(monkeypatch: pytest.MonkeyPatch) -> None:
     assert drawn_streams.install_drawn_streams()
-    own = drawn_streams.replaced_paint
-
-    def other(self: Any, stream: Any, scale: float = 1) -> None:
-        """Another WeasyPrint's method."""
-
-    monkeypatch.setattr(weasyprint_document.Page, "paint", other)
-    assert not drawn_streams.install_drawn_streams()
-    assert weasyprint_document.Page.paint is other
-    monkeypatch.setattr(weasyprint_document.Page, "paint", own)
-    assert drawn_streams.install_drawn_streams()
-    assert weasyprint_document.Page.paint is drawn_streams.paint
+    installed_over_its_source_only(drawn_streams.install_drawn_streams, weasyprint_document.Page,
+                                   "paint", drawn_streams.replaced_paint, drawn_streams.paint,
+                                   monkeypatch)

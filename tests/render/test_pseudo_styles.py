@@ -13,7 +13,7 @@ from weasyprint.css import StyleFor
 
 from briefing.render import pseudo_styles
 from briefing.render.pdf import render_pdf
-from tests.conftest import one_layout_html
+from tests.conftest import installed_over_its_source_only, one_layout_html
 
 DOCUMENT = """\
 title: Pseudo-elements
@@ -84,14 +84,6 @@ def test_the_same_bytes_as_weasyprints_own(html_and_project: tuple[str, Path],
 
 def test_installed_over_this_weasyprint_only(monkeypatch: pytest.MonkeyPatch) -> None:
     assert pseudo_styles.install_pseudo_styles()
-    own = pseudo_styles.replaced_set
-
-    def other(self: Any, *args: Any) -> None:
-        """Another WeasyPrint's method."""
-
-    monkeypatch.setattr(StyleFor, "set_computed_styles", other)
-    assert not pseudo_styles.install_pseudo_styles()
-    assert StyleFor.set_computed_styles is other
-    monkeypatch.setattr(StyleFor, "set_computed_styles", own)
-    assert pseudo_styles.install_pseudo_styles()
-    assert StyleFor.set_computed_styles is pseudo_styles.set_computed_styles
+    installed_over_its_source_only(pseudo_styles.install_pseudo_styles, StyleFor,
+                                   "set_computed_styles", pseudo_styles.replaced_set,
+                                   pseudo_styles.set_computed_styles, monkeypatch)

@@ -16,7 +16,7 @@ from weasyprint.css import StyleFor, get_all_computed_styles
 
 from briefing.render import shared_styles
 from briefing.render.pdf import render_pdf
-from tests.conftest import one_layout_html
+from tests.conftest import installed_over_its_source_only, one_layout_html
 
 QUESTION = """\
       - question: Question {n}, with a list and a quote?
@@ -130,17 +130,10 @@ def test_an_inherited_anchor_keeps_each_elements_own() -> None:
 
 def test_installed_over_this_weasyprint_only(monkeypatch: pytest.MonkeyPatch) -> None:
     assert shared_styles.install_shared_styles()
-    own = shared_styles.replaced_init
+    installed_over_its_source_only(shared_styles.install_shared_styles, StyleFor, "__init__",
+                                   shared_styles.replaced_init, shared_styles.style_for_init,
+                                   monkeypatch)
 
-    def other(self: Any, *args: Any) -> None:
-        """Another WeasyPrint's method."""
-
-    monkeypatch.setattr(StyleFor, "__init__", other)
-    assert not shared_styles.install_shared_styles()
-    assert StyleFor.__init__ is other
-    monkeypatch.setattr(StyleFor, "__init__", own)
-    assert shared_styles.install_shared_styles()
-    assert StyleFor.__init__ is shared_styles.style_for_init
 
 
 def test_equal_cascades_are_one_dict() -> None:
