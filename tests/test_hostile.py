@@ -402,17 +402,31 @@ def test_temporary_names_fit_in_255_bytes(tmp_path: Path) -> None:
 
 # --- 4. SIGTERM with -j 2 --------------------------------------------------------------------
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time a process has used (user and system), from /proc; 0 once it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def test_sigterm_with_two_workers_stops_them_and_renames_nothing(tmp_path: Path) -> None:
     """Both workers are laying out a long document when the CLI gets SIGTERM: it exits 143
     at once (the bound below is generous; waiting for the jobs took 13-30 s), the workers are
-    gone, and neither job renames its output over the previous one afterwards."""
+    gone, and neither job renames its output over the previous one afterwards.
+
+    SIGTERM is sent once each worker has used half a second of CPU (past its imports, into
+    the job), not after a wall-clock pause, and each job takes some 20 times that here: a
+    faster machine must not finish a job first, a loaded one not be stopped still importing."""
     import signal
     import sys
     import time
 
     questions = "\n".join(
         f"      - question: Question {n}?\n        answer: {'An answer of some length. ' * 30}"
-        for n in range(80))
+        for n in range(400))
     long = "title: Long\nsections:\n  - title: All\n    questions:\n" + questions + "\n"
     root = write_project(tmp_path / "project", {"content/one.yaml": long,
                                                 "content/two.yaml": long})
@@ -427,11 +441,11 @@ def test_sigterm_with_two_workers_stops_them_and_renames_nothing(tmp_path: Path)
     children = Path(f"/proc/{child.pid}/task/{child.pid}/children")
     try:
         deadline = time.monotonic() + 60
-        while len(children.read_text().split()) < 2:  # both workers started
+        # two workers (beside multiprocessing's resource tracker) past their imports
+        while sum(cpu_seconds(int(pid)) >= 0.5 for pid in children.read_text().split()) < 2:
             assert time.monotonic() < deadline and child.poll() is None
             time.sleep(0.05)
         workers = [int(pid) for pid in children.read_text().split()]
-        time.sleep(2)  # they are importing and laying out
         child.terminate()
         _, stderr = child.communicate(timeout=20)
     finally:
