@@ -21,7 +21,7 @@ import threading
 import zlib
 from typing import Any
 
-from briefing.render.targets import source_digest
+from briefing.render.sources import source_digest
 
 #: sha256 of WeasyPrint 70's `Page.paint` and `generate_pdf`, and pydyf 0.13's `Stream.data`
 KNOWN_SOURCES = {

@@ -32,7 +32,7 @@ from briefing.render.shared_styles import (
     shared_cascade,
     shared_pseudo_style,
 )
-from briefing.render.targets import source_digest
+from briefing.render.sources import source_digest
 
 #: the pseudo-elements WeasyPrint's user-agent stylesheet gives every element
 DEFERRED = frozenset(

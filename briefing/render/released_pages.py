@@ -21,7 +21,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from briefing.render.targets import source_digest
+from briefing.render.sources import source_digest
 
 #: sha256 of WeasyPrint 70's `layout.make_all_pages` and `FootnoteAreaBox`
 KNOWN_PAGES_SOURCE = "b5e4034894841caa9581fa5d33338c71a7d8948be65618d358ab4b946f367edb"

@@ -47,7 +47,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from briefing.render.targets import source_digest
+from briefing.render.sources import source_digest
 
 #: sha256 of WeasyPrint 70's `StyleFor.__init__`, and of the page layout functions that make
 #: and write into page styles

@@ -38,12 +38,12 @@ one) and counts the page layouts.
 from __future__ import annotations
 
 import copy
-import hashlib
-import inspect
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
+
+from briefing.render.sources import source_digest
 
 #: sha256 of the sources of WeasyPrint 70's methods and function this module repairs
 KNOWN_SOURCE = "545eb30bb50f0e4921f6405ed31cfcc20bb92f32c85b549fe81507cbf27d6dee"
@@ -206,13 +206,6 @@ def _same_counters(meant: dict[str, list[str]], missing_counters: list[str],
     theirs = {*missing_counters, *(c for found in missing_target_counters.values()
                                    for c in found)}
     return theirs == {c for found in meant.values() for c in found}
-
-
-def source_digest(function: Any) -> str | None:
-    try:
-        return hashlib.sha256(inspect.getsource(function).encode()).hexdigest()
-    except (OSError, TypeError):
-        return None
 
 
 def install_target_counters() -> bool:
