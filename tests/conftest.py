@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import textwrap
@@ -38,6 +39,17 @@ def write_project(root: Path, files: dict[str, str | bytes]) -> Path:
         else:
             path.write_text(textwrap.dedent(data), encoding="utf-8")
     return root
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time process `pid` has used (user and system), from /proc; 0 once it is gone:
+    what a test waits on, where a wall-clock pause would depend on the machine's speed."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def page_numbered_faq(title: str, questions: int, notes: int, sentences: tuple[int, int]) -> str:

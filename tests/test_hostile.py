@@ -22,7 +22,7 @@ from badinput import GOOD, cli_run, files_in
 
 from briefing.source.load import MAX_SOURCE_BYTES
 
-from conftest import write_project
+from conftest import cpu_seconds, write_project
 
 PACK = """\
 title: A pack
@@ -401,16 +401,6 @@ def test_temporary_names_fit_in_255_bytes(tmp_path: Path) -> None:
 
 
 # --- 4. SIGTERM with -j 2 --------------------------------------------------------------------
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time a process has used (user and system), from /proc; 0 once it is gone."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return 0.0
-    fields = stat.rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
 
 def test_sigterm_with_two_workers_stops_them_and_renames_nothing(tmp_path: Path) -> None:
     """Both workers are laying out a long document when the CLI gets SIGTERM: it exits 143

@@ -17,7 +17,7 @@ import pytest
 from briefing import api, output
 from briefing.errors import BriefingError
 from briefing.jobs import document as jobs_document
-from tests.conftest import MINIMAL, run_briefing, write_project
+from tests.conftest import MINIMAL, cpu_seconds, run_briefing, write_project
 from tests.pdf_samples import numbered_pdf, qpdf_check
 
 PREVIOUS = numbered_pdf(1)  # "the previous good PDF": any bytes do, these are a real PDF
@@ -179,18 +179,23 @@ def test_signal_while_writing_removes_the_temporary_file(
 
 
 def test_sigterm_during_a_real_build(tmp_path: Path) -> None:
-    """No patching: the console script on a document that takes a few seconds, stopped
-    after one; whatever it was doing, nothing is left behind and it says it failed."""
+    """No patching: the console script on a document that takes some 10 s of CPU, stopped
+    once it has used half a second (past its imports, not after a wall-clock pause, which a
+    faster machine would finish the build within); whatever it was doing, nothing is left
+    behind and it says it failed."""
     questions = "\n".join(
         f"      - question: Question {n}?\n        answer: {'An answer of some length. ' * 30}"
-        for n in range(60))
+        for n in range(400))
     root = write_project(tmp_path / "project", {"content/doc.yaml": (
         "title: Long\nsections:\n  - title: All\n    questions:\n" + questions + "\n")})
     (root / "out").mkdir()
     (root / "out" / "doc.pdf").write_bytes(PREVIOUS)
     child = subprocess.Popen([briefing_exe(), "build", "-j", "1"], cwd=root,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.5)
+    deadline = time.monotonic() + 60
+    while cpu_seconds(child.pid) < 0.5:
+        assert child.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
     child.terminate()
     try:
         child.communicate(timeout=60)
