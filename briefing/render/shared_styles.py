@@ -96,9 +96,8 @@ def share_equivalent_styles(style_for: Any, root: Any) -> None:
     """Give equivalent elements and pseudo-elements of the tree under `root` one computed
     style (see the module's docstring): the first one in tree order."""
     computed = style_for.get_computed_styles()
-    cascades = {id(style.cascaded): style.cascaded for key, style in computed.items()
-                if not isinstance(key[0], tuple)}
-    ignore_anchor = not any(_inherits_anchor(cascaded) for cascaded in cascades.values())
+    ignore_anchor = not any(_inherits_anchor(style.cascaded) for key, style in computed.items()
+                            if not isinstance(key[0], tuple))
     # an element's context: its parent's context and its parent's declarations (without
     # its anchor), numbered; equal numbers, equal inherited values
     contexts: dict[tuple[int, int], int] = {}

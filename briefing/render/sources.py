@@ -15,16 +15,19 @@ replaced atomically; where it cannot be written, each process computes its diges
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import inspect
 import json
 import os
 import sys
 import sysconfig
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
+
+from briefing.errors import BriefingError
+from briefing.output import write_atomic
 
 FILE = Path(sys.prefix) / "var" / "cache" / "briefing" / "sources.json"
 _LOCK = threading.Lock()
@@ -58,14 +61,8 @@ def _read() -> dict[str, str]:
 
 
 def _write(known: dict[str, str]) -> None:
-    try:
-        FILE.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=FILE.parent, prefix=".sources-")
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(known, out, sort_keys=True)
-        os.replace(temporary, FILE)
-    except OSError:
-        pass
+    with contextlib.suppress(BriefingError, OSError):  # not writable: computed each time
+        write_atomic(FILE, json.dumps(known, sort_keys=True).encode("utf-8"))
 
 
 def computed_digest(obj: Any) -> str | None:
